@@ -1,0 +1,34 @@
+"""Staff sign-in for the admin side and gate devices."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext.extensions.openapi import openapi
+
+from server.accounts import service
+from server.accounts.schemas import StaffLoginIn, StaffLoginOut
+from server.auth import Principal, issue_session_token
+from server.clock import local_now
+from server.http import body, parse_body
+
+bp = Blueprint("admin_accounts", url_prefix="/api/v1/admin")
+
+
+@bp.post("/login")
+@openapi.summary("Staff sign-in with username and password")
+@openapi.response(200, {"application/json": StaffLoginOut.model_json_schema()})
+@body(StaffLoginIn)
+async def staff_login(request: Request) -> HTTPResponse:
+    credentials = parse_body(request, StaffLoginIn)
+    staff = await service.login_staff(
+        username=credentials.username, password=credentials.password, now=local_now()
+    )
+    principal = Principal(role=staff.role.value, user_id=staff.id, venue_id=staff.venue_id)
+    answer = StaffLoginOut(
+        token=issue_session_token(request, principal),
+        role=staff.role.value,
+        venue_id=staff.venue_id,
+        expires_in=request.app.ctx.settings.token_ttl_seconds,
+    )
+    return json(answer.model_dump())

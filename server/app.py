@@ -1,0 +1,88 @@
+"""The application factory: one Sanic app with every blueprint, started on the configured stores."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import ujson
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse, json
+from sanic_ext import Extend
+from sanic_ext.extensions.openapi import openapi
+from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+
+import miniapp_api
+from server import cache, db, observability
+from server.accounts.routes import bp as accounts_admin
+from server.accounts.wechat import MiniProgramLogin
+from server.config import Settings, get_settings
+from server.http import install_error_handler
+from server.signing import TokenSigner
+
+API_TITLE = "E-Tour Wenzhou (E游温州) API"
+
+
+def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sanic:
+    """Build the app for `settings` (the environment's when omitted)."""
+    settings = settings or get_settings()
+    # Chinese text stays readable in answers instead of \uXXXX escapes.
+    app = Sanic(name, configure_logging=False, dumps=partial(ujson.dumps, ensure_ascii=False))
+    app.config.update(
+        REQUEST_MAX_SIZE=settings.max_body_bytes,
+        FALLBACK_ERROR_FORMAT="json",
+        KEEP_ALIVE_TIMEOUT=15,
+        OAS_URL_PREFIX="/docs",
+        OAS_UI_DEFAULT="redoc",
+        OAS_AUTODOC=True,
+        CORS=False,
+        HEALTH=False,
+    )
+    Extend(app)
+    app.ext.openapi.describe(API_TITLE, version="1")
+    app.ext.openapi.add_security_scheme("token", "http", scheme="bearer")
+
+    app.ctx.settings = settings
+    app.ctx.signer = TokenSigner(settings.secret())
+    app.ctx.wechat = MiniProgramLogin(
+        api_base=settings.wechat_api_base,
+        appid=settings.wechat_miniapp_appid,
+        secret=settings.wechat_miniapp_secret,
+        timeout=settings.wechat_timeout_seconds,
+    )
+
+    install_error_handler(app)
+    observability.install(app)
+    app.blueprint(miniapp_api.api)
+    app.blueprint(accounts_admin)
+    _add_service_routes(app)
+
+    @app.before_server_start
+    async def connect_stores(app: Sanic) -> None:
+        await db.open_database(settings)
+        app.ctx.redis = cache.connect_redis(settings)
+
+    @app.after_server_stop
+    async def disconnect_stores(app: Sanic) -> None:
+        await app.ctx.redis.aclose()
+        await db.close_database()
+
+    return app
+
+
+def _add_service_routes(app: Sanic) -> None:
+    @app.get("/healthz", name="healthz")
+    @openapi.summary("Liveness and readiness: the database and Redis answer")
+    async def healthz(request: Request) -> HTTPResponse:
+        checks = {
+            "database": "ok" if await db.database_is_reachable() else "down",
+            "redis": "ok" if await cache.redis_is_reachable(request.app.ctx.redis) else "down",
+        }
+        healthy = all(state == "ok" for state in checks.values())
+        return json(
+            {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
+        )
+
+    @app.get("/openapi.json", name="openapi_document")
+    @openapi.exclude()
+    async def openapi_document(request: Request) -> HTTPResponse:
+        return json(SpecificationBuilder().build(request.app).serialize())

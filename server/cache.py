@@ -1,0 +1,34 @@
+"""Redis: the server at REDIS_URL, or an embedded in-process one when it is unset.
+
+Redis holds only what may be lost or rebuilt (sessions, rate limits, dialogue state, replay
+guards, live counters); the database stays the truth.
+"""
+
+from __future__ import annotations
+
+import fakeredis
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from server.config import Settings
+
+
+def connect_redis(settings: Settings) -> Redis:
+    """A Redis client for the settings: real when REDIS_URL is set, embedded otherwise."""
+    if settings.uses_embedded_redis:
+        return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer(), decode_responses=True)
+    return Redis.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=2,
+        health_check_interval=30,
+    )
+
+
+async def redis_is_reachable(redis: Redis) -> bool:
+    """A PING to Redis, for /healthz."""
+    try:
+        return bool(await redis.ping())
+    except (RedisError, OSError):
+        return False

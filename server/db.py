@@ -1,0 +1,87 @@
+"""The database: tortoise configuration, start and stop, schema migrations, a reachability check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.migrations.api import migrate
+
+from server.config import TIMEZONE, Settings
+
+APP_LABEL = "etour"
+MODEL_MODULES = [
+    "server.accounts.models",
+    "server.venues.models",
+    "server.reservations.models",
+]
+# Several processes share one SQLite file: a writer waits for the lock instead of failing at once.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    """The tortoise configuration for the settings' database, SQLite or PostgreSQL."""
+    url = settings.effective_database_url.replace("postgresql://", "postgres://", 1)
+    connection = expand_db_url(url)
+    credentials = connection["credentials"]
+    if connection["engine"].endswith("sqlite"):
+        Path(credentials["file_path"]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        credentials.setdefault("busy_timeout", SQLITE_BUSY_TIMEOUT_MS)
+        credentials.setdefault("synchronous", "NORMAL")
+    else:
+        credentials.setdefault("minsize", 1)
+        credentials.setdefault("maxsize", 10)
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "migrations": "server.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": TIMEZONE,
+    }
+
+
+async def open_database(settings: Settings) -> None:
+    """Connect the ORM to the configured database."""
+    # Requests run in other tasks than the start-up listener: they find the ORM via the global.
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    """Close every database connection of this process."""
+    await Tortoise.close_connections()
+
+
+async def migrate_database(
+    settings: Settings, progress: Callable[[str, str, str], object] | None = None
+) -> None:
+    """Create or bring the schema up to date by applying the migrations in server/migrations."""
+    await migrate(config=tortoise_config(settings), progress=progress)
+
+
+def is_sqlite() -> bool:
+    """True when the default connection is SQLite (which has no row locks)."""
+    return connections.get("default").capabilities.dialect == "sqlite"
+
+
+async def database_is_reachable() -> bool:
+    """A cheap round trip to the database, for /healthz."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
+def _migration_tooling_config() -> dict[str, Any]:
+    """The configuration tortoise's CLI uses to write new migrations (scripts/makemigrations)."""
+    from server.config import load_settings
+
+    return tortoise_config(load_settings())
