@@ -85,3 +85,18 @@ def _migration_tooling_config() -> dict[str, Any]:
     from server.config import load_settings
 
     return tortoise_config(load_settings())
+
+
+async def truncate_all_tables() -> None:
+    """Empty every table of the models, keeping the schema (PostgreSQL test runs)."""
+    connection = connections.get("default")
+    models = Tortoise.apps.get_models_iterable()
+    tables = ", ".join(f'"{model._meta.db_table}"' for model in models)
+    await connection.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+async def drop_all_tables() -> None:
+    """Drop the whole public schema (a fresh PostgreSQL test database before migrating)."""
+    await connections.get("default").execute_script(
+        "DROP SCHEMA public CASCADE; CREATE SCHEMA public"
+    )

@@ -7,7 +7,6 @@ from server.fields import LocalTimeField
 from server.venues.models import VenueKind
 from tortoise.fields.base import OnDelete
 from tortoise import fields
-from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     initial = True
@@ -106,7 +105,7 @@ class Migration(migrations.Migration):
                 ('capacity', fields.IntField()),
                 ('booked', fields.IntField(default=0)),
             ],
-            options={'table': 'time_slot', 'app': 'etour', 'unique_together': (('venue', 'date', 'starts_at'),), 'indexes': [Index(fields=['venue', 'date'])], 'pk_attr': 'id', 'table_description': 'A dated entry window: `booked` only grows by a conditional UPDATE within capacity.'},
+            options={'table': 'time_slot', 'app': 'etour', 'unique_together': (('venue', 'date', 'starts_at'),), 'pk_attr': 'id', 'table_description': 'A dated entry window: `booked` only grows by a conditional UPDATE within capacity.'},
             bases=['Model'],
         ),
         ops.CreateModel(

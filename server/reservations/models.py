@@ -37,4 +37,3 @@ class TimeSlot(Model):
     class Meta:
         table = "time_slot"
         unique_together = (("venue", "date", "starts_at"),)
-        indexes = (("venue", "date"),)
