@@ -8,14 +8,14 @@ from sanic_ext.extensions.openapi import openapi
 
 from server.accounts import service as accounts
 from server.accounts.schemas import VisitorOut, WeChatLoginIn, WeChatLoginOut
-from server.auth import VISITOR, Principal, issue_session_token
+from server.auth import VISITOR, Principal, issue_session_token, requires
 from server.clock import local_now
 from server.http import body, parse_body
 
-bp = Blueprint("visitor_auth", url_prefix="/auth")
+bp = Blueprint("visitor_auth")
 
 
-@bp.post("/wechat")
+@bp.post("/auth/wechat")
 @openapi.summary("Sign in with the code from wx.login(); returns a session token")
 @openapi.response(200, {"application/json": WeChatLoginOut.model_json_schema()})
 @body(WeChatLoginIn)
@@ -29,4 +29,14 @@ async def wechat_login(request: Request) -> HTTPResponse:
         expires_in=request.app.ctx.settings.token_ttl_seconds,
         user=VisitorOut(id=visitor.id, language=visitor.language, nickname=visitor.nickname),
     )
+    return json(answer.model_dump())
+
+
+@bp.get("/me")
+@openapi.summary("The signed-in visitor")
+@openapi.response(200, {"application/json": VisitorOut.model_json_schema()})
+@requires(VISITOR)
+async def me(request: Request) -> HTTPResponse:
+    visitor = await accounts.get_visitor(visitor_id=request.ctx.principal.user_id)
+    answer = VisitorOut(id=visitor.id, language=visitor.language, nickname=visitor.nickname)
     return json(answer.model_dump())

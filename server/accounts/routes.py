@@ -7,8 +7,9 @@ from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
 from server.accounts import service
-from server.accounts.schemas import StaffLoginIn, StaffLoginOut
-from server.auth import Principal, issue_session_token
+from server.accounts.models import Role
+from server.accounts.schemas import StaffLoginIn, StaffLoginOut, StaffOut
+from server.auth import Principal, issue_session_token, requires
 from server.clock import local_now
 from server.http import body, parse_body
 
@@ -30,5 +31,17 @@ async def staff_login(request: Request) -> HTTPResponse:
         role=staff.role.value,
         venue_id=staff.venue_id,
         expires_in=request.app.ctx.settings.token_ttl_seconds,
+    )
+    return json(answer.model_dump())
+
+
+@bp.get("/me")
+@openapi.summary("The signed-in staff member")
+@openapi.response(200, {"application/json": StaffOut.model_json_schema()})
+@requires(*Role)
+async def staff_me(request: Request) -> HTTPResponse:
+    staff = await service.get_staff(staff_id=request.ctx.principal.user_id)
+    answer = StaffOut(
+        id=staff.id, username=staff.username, role=staff.role.value, venue_id=staff.venue_id
     )
     return json(answer.model_dump())

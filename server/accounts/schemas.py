@@ -35,3 +35,10 @@ class StaffLoginOut(BaseModel):
     role: str
     venue_id: int | None
     expires_in: int
+
+
+class StaffOut(BaseModel):
+    id: int
+    username: str
+    role: str
+    venue_id: int | None

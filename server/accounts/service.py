@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from server.accounts import errors
 from server.accounts.models import Role, StaffUser, Visitor
 from server.accounts.wechat import MiniProgramLogin
+from server.errors import TokenInvalid
 from server.venues import service as venues
 
 MIN_PASSWORD_LENGTH = 10
@@ -91,6 +92,22 @@ async def login_staff(*, username: str, password: str, now: datetime) -> StaffUs
         raise errors.AccountDisabled()
     staff.failed_logins, staff.locked_until, staff.last_login_at = 0, None, now
     await staff.save(update_fields=["failed_logins", "locked_until", "last_login_at"])
+    return staff
+
+
+async def get_visitor(*, visitor_id: int) -> Visitor:
+    """The visitor behind a session token (gone visitors are refused like bad tokens)."""
+    visitor = await Visitor.get_or_none(id=visitor_id)
+    if visitor is None:
+        raise TokenInvalid()
+    return visitor
+
+
+async def get_staff(*, staff_id: int) -> StaffUser:
+    """An active staff account by id."""
+    staff = await StaffUser.get_or_none(id=staff_id, is_active=True)
+    if staff is None:
+        raise errors.AccountDisabled()
     return staff
 
 
