@@ -9,6 +9,7 @@ from typing import Any
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
+from tortoise.models import Model
 
 from server.config import TIMEZONE, Settings
 
@@ -77,6 +78,23 @@ async def database_is_reachable() -> bool:
         await connections.get("default").execute_query("SELECT 1")
     except Exception:
         return False
+    return True
+
+
+async def replace_rows(
+    model: type[Model], *, owner: dict[str, Any], fields: tuple[str, ...], wanted: set[tuple]
+) -> bool:
+    """Make `model`'s rows of `owner` exactly `wanted` (tuples of `fields`); True if they changed.
+
+    Rows are rewritten only when they differ, so loading the same data twice changes nothing.
+    """
+    current = set(await model.filter(**owner).values_list(*fields))
+    if current == wanted:
+        return False
+    await model.filter(**owner).delete()
+    await model.bulk_create(
+        [model(**owner, **dict(zip(fields, row, strict=True))) for row in wanted]
+    )
     return True
 
 

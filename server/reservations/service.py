@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from server.db import replace_rows
 from server.reservations.models import SlotTemplate, TimeSlot
 from server.venues import service as venues
 
@@ -60,18 +61,9 @@ async def replace_slot_templates(*, venue_id: int, windows: list[dict]) -> bool:
         for window in windows
         for weekday in window["weekdays"]
     }
-    current = set(
-        await SlotTemplate.filter(venue_id=venue_id).values_list(
-            "weekday", "starts_at", "ends_at", "capacity"
-        )
+    return await replace_rows(
+        SlotTemplate,
+        owner={"venue_id": venue_id},
+        fields=("weekday", "starts_at", "ends_at", "capacity"),
+        wanted=wanted,
     )
-    if wanted == current:
-        return False
-    await SlotTemplate.filter(venue_id=venue_id).delete()
-    await SlotTemplate.bulk_create(
-        [
-            SlotTemplate(venue_id=venue_id, weekday=w, starts_at=s, ends_at=e, capacity=c)
-            for w, s, e, c in sorted(wanted)
-        ]
-    )
-    return True

@@ -7,6 +7,7 @@ from datetime import date, time
 
 from tortoise.transactions import in_transaction
 
+from server.db import replace_rows
 from server.reservations import service as reservations
 from server.venues.demo_data import DEMO_VENUES
 from server.venues.models import ClosingDay, OpeningHours, Venue
@@ -38,21 +39,12 @@ async def _replace_hours(venue: Venue, entry: dict) -> bool:
         (int(weekday), _time(opens), _time(closes), _time(last_entry))
         for weekday, (opens, closes, last_entry) in entry["opening_hours"].items()
     }
-    current = set(
-        await OpeningHours.filter(venue=venue).values_list(
-            "weekday", "opens_at", "closes_at", "last_entry_at"
-        )
+    return await replace_rows(
+        OpeningHours,
+        owner={"venue_id": venue.id},
+        fields=("weekday", "opens_at", "closes_at", "last_entry_at"),
+        wanted=wanted,
     )
-    if wanted == current:
-        return False
-    await OpeningHours.filter(venue=venue).delete()
-    await OpeningHours.bulk_create(
-        [
-            OpeningHours(venue=venue, weekday=w, opens_at=o, closes_at=c, last_entry_at=last)
-            for w, o, c, last in sorted(wanted)
-        ]
-    )
-    return True
 
 
 async def _add_closing_days(venue: Venue, entry: dict) -> bool:
