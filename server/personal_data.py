@@ -82,6 +82,7 @@ MAX_AGE_YEARS = 130
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"  # indexed by (weighted sum mod 11)
 _ASCII_DIGITS = frozenset("0123456789")
+_CHECK_CHARS_ALLOWED = frozenset("0123456789X")
 # Province-level codes of GB/T 2260 (all within 11-82; 81/82 are Hong Kong/Macau).
 _PROVINCE_CODES = frozenset(
     {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
@@ -112,7 +113,7 @@ def validate_id_number(text: str, *, today: date) -> str:
     number = text.strip().upper()
     if len(number) != ID_NUMBER_LENGTH:
         raise InvalidIdNumber(reason="length")
-    if not (set(number[:17]) <= _ASCII_DIGITS and (number[17] in _ASCII_DIGITS or number[17] == "X")):
+    if not set(number[:17]) <= _ASCII_DIGITS or number[17] not in _CHECK_CHARS_ALLOWED:
         raise InvalidIdNumber(reason="characters")
     if _check_char(number[:17]) != number[17]:
         raise InvalidIdNumber(reason="check_digit")
@@ -249,7 +250,7 @@ class FieldCipher:
             raw = _b64decode(body)
         except (binascii.Error, ValueError):
             raise FieldDecryptionError() from None
-        if len(raw) <= _NONCE_BYTES:
+        if len(raw) <= _NONCE_BYTES or _b64encode(raw) != body:  # one spelling per token
             raise FieldDecryptionError()
         try:
             plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], version.encode())
