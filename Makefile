@@ -6,5 +6,9 @@ run:  ## set up and serve the demo on the embedded defaults at http://127.0.0.1:
 test:  ## set up and pass the whole test suite
 	scripts/test.sh
 
+bench:  ## run the benchmarks and record them in bench/RESULTS.md
+	scripts/setup.sh
+	.venv/bin/python bench/http_read_path.py
+
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
