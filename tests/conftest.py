@@ -13,7 +13,8 @@ import asyncio
 import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -78,16 +79,20 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return template_dir / "etour.sqlite3"
 
 
-@pytest.fixture
-def settings(tmp_path: Path, migrated_template: Path) -> Iterator[Settings]:
-    """A fresh, migrated, empty database (and empty Redis) for this test."""
+def prepare_database(data_dir: Path, migrated_template: Path, **overrides: object) -> Settings:
+    """Settings for one test (see make_settings) on a fresh, migrated, empty database and Redis."""
+    test_settings = make_settings(data_dir, **overrides)
     if BACKEND == "embedded":
-        shutil.copy(migrated_template, tmp_path / "etour.sqlite3")
-        yield make_settings(tmp_path)
-        return
-    test_settings = make_settings(tmp_path)
-    asyncio.run(_empty_services(test_settings))
-    yield test_settings
+        shutil.copy(migrated_template, data_dir / "etour.sqlite3")
+    else:
+        asyncio.run(_empty_services(test_settings))
+    return test_settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_template: Path) -> Settings:
+    """A fresh, migrated, empty database (and empty Redis) for this test."""
+    return prepare_database(tmp_path, migrated_template)
 
 
 async def _empty_services(settings: Settings) -> None:
@@ -125,9 +130,10 @@ class RunningServer:
 async def server(settings: Settings) -> AsyncIterator[RunningServer]:
     """The app started for real (listeners, database, Redis) on 127.0.0.1, port chosen by the OS."""
     app = create_app(settings, name=f"etour_test_{next(_app_names)}")
-    running = await app.create_server(
-        host="127.0.0.1", port=0, return_asyncio_server=True, access_log=False
-    )
+    # Sanic reads port 0 as "unset" (8000): bind the OS-chosen port ourselves.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    running = await app.create_server(sock=listener, return_asyncio_server=True, access_log=False)
     await running.startup()
     await running.before_start()
     await running.after_start()

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 
 from server.accounts import errors
 from server.accounts.models import Role, StaffUser, Visitor
@@ -83,10 +84,11 @@ async def login_staff(*, username: str, password: str, now: datetime) -> StaffUs
     if staff.locked_until and staff.locked_until > now:
         raise errors.AccountLocked(until=staff.locked_until.isoformat(timespec="minutes"))
     if not await asyncio.to_thread(_verify, staff.password_hash, password):
-        staff.failed_logins += 1
-        if staff.failed_logins >= MAX_FAILED_LOGINS:
-            staff.locked_until, staff.failed_logins = now + LOCKOUT, 0
-        await staff.save(update_fields=["failed_logins", "locked_until"])
+        # Counted in the database: parallel guesses must not overwrite each other's count.
+        await StaffUser.filter(id=staff.id).update(failed_logins=F("failed_logins") + 1)
+        await StaffUser.filter(id=staff.id, failed_logins__gte=MAX_FAILED_LOGINS).update(
+            locked_until=now + LOCKOUT, failed_logins=0
+        )
         raise errors.LoginFailed()
     if not staff.is_active:
         raise errors.AccountDisabled()
