@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
-from miniapp_api import auth, venues
+from miniapp_api import auth, reservations, venues
 
-api = Blueprint.group(auth.bp, venues.bp, url_prefix="/api/v1")
+api = Blueprint.group(auth.bp, venues.bp, reservations.bp, url_prefix="/api/v1")

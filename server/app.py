@@ -17,6 +17,8 @@ from server.accounts.routes import bp as accounts_admin
 from server.accounts.wechat import MiniProgramLogin
 from server.config import Settings, get_settings
 from server.http import install_error_handler
+from server.personal_data import FieldCipher
+from server.reservations.routes import bp as slots_admin
 from server.signing import TokenSigner
 
 API_TITLE = "E-Tour Wenzhou (E游温州) API"
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
 
     app.ctx.settings = settings
     app.ctx.signer = TokenSigner(settings.secret())
+    app.ctx.cipher = FieldCipher(settings.secret())
     app.ctx.wechat = MiniProgramLogin(
         api_base=settings.wechat_api_base,
         appid=settings.wechat_miniapp_appid,
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
     observability.install(app)
     app.blueprint(miniapp_api.api)
     app.blueprint(accounts_admin)
+    app.blueprint(slots_admin)
     _add_service_routes(app)
 
     @app.before_server_start

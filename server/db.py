@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "server.accounts.models",
     "server.venues.models",
     "server.reservations.models",
+    "server.tickets.models",
 ]
 # Several processes share one SQLite file: a writer waits for the lock instead of failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 15_000

@@ -1,19 +1,22 @@
-"""The one token signer: compact HMAC-SHA256 tokens with a purpose and an expiry.
+"""The one token signer: compact Ed25519-signed tokens with a purpose and an expiry.
 
-Session tokens and (later) ticket QR texts are all made here, each under its own purpose, so a
-token minted for one use is never accepted for another.
+Session tokens and ticket QR texts are all made here, each under its own purpose, so a token
+minted for one use is never accepted for another. Ed25519 lets gate devices check ticket QR codes
+offline with the public key alone; the private key is derived from ETOUR_SECRET_KEY, so every
+server process signs alike.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from server.errors import TokenExpired, TokenInvalid
 
@@ -32,29 +35,31 @@ def _b64decode(text: str) -> bytes:
 
 
 class TokenSigner:
-    """Signs and verifies `<payload>.<mac>` tokens bound to a purpose."""
+    """Signs and verifies `<payload>.<signature>` tokens bound to a purpose."""
 
     def __init__(self, secret: bytes) -> None:
-        self._key = derive_key(secret, "etour/token-signer/v1")
-
-    def _mac(self, purpose: str, body: str) -> str:
-        message = f"{purpose}.{body}".encode()
-        return _b64encode(hmac.new(self._key, message, hashlib.sha256).digest())
+        self._private_key = Ed25519PrivateKey.from_private_bytes(
+            derive_key(secret, "etour/token-signer/ed25519/v1")
+        )
+        self._public_key = self._private_key.public_key()
+        raw_public = self._public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.public_key_b64 = _b64encode(raw_public)
+        self.key_id = _b64encode(derive_key(raw_public, "etour/key-id"))[:8]
 
     def sign(self, *, purpose: str, claims: dict[str, Any], ttl_seconds: int, now: float) -> str:
         """A token carrying `claims` for `purpose`, valid for `ttl_seconds` from `now`."""
         payload = {**claims, "exp": int(now) + ttl_seconds}
         body = _b64encode(json.dumps(payload, separators=(",", ":")).encode())
-        return f"{body}.{self._mac(purpose, body)}"
+        signature = self._private_key.sign(f"{purpose}.{body}".encode())
+        return f"{body}.{_b64encode(signature)}"
 
     def verify(self, token: str, *, purpose: str, now: float) -> dict[str, Any]:
         """The claims of a genuine, unexpired token for `purpose`; else TokenInvalid/Expired."""
-        body, _, mac = token.partition(".")
-        if not body or not mac or not hmac.compare_digest(mac, self._mac(purpose, body)):
-            raise TokenInvalid()
+        body, _, signature = token.partition(".")
         try:
+            self._public_key.verify(_b64decode(signature), f"{purpose}.{body}".encode())
             claims = json.loads(_b64decode(body))
-        except ValueError:
+        except (InvalidSignature, ValueError):
             raise TokenInvalid() from None
         if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
             raise TokenInvalid()

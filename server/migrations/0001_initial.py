@@ -1,12 +1,16 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+import datetime
 import functools
 from json import dumps, loads
 from server.accounts.models import Role
 from server.fields import LocalTimeField
+from server.reservations.models import ReservationStatus
+from server.tickets.models import ScanDirection, TicketStatus
 from server.venues.models import VenueKind
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     initial = True
@@ -34,6 +38,13 @@ class Migration(migrations.Migration):
                 ('free_rules', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('reservable', fields.BooleanField(default=False)),
                 ('hidden', fields.BooleanField(default=False)),
+                ('daily_capacity', fields.IntField(null=True)),
+                ('instant_capacity', fields.IntField(null=True)),
+                ('booking_days_ahead', fields.SmallIntField(default=7)),
+                ('booking_opens_at', LocalTimeField(default=datetime.time.fromisoformat('20:00:00'), generated=False, null=False, unique=False)),
+                ('cancel_deadline_minutes', fields.IntField(default=60)),
+                ('entry_early_minutes', fields.IntField(default=30)),
+                ('entry_late_minutes', fields.IntField(default=30)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
@@ -49,6 +60,20 @@ class Migration(migrations.Migration):
                 ('reason', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
             options={'table': 'closing_day', 'app': 'etour', 'unique_together': (('venue', 'date'),), 'pk_attr': 'id', 'table_description': 'A special closing day (maintenance, typhoon, holiday closure).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='OccupancyWarning',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('venue', fields.ForeignKeyField('etour.Venue', source_field='venue_id', db_constraint=True, to_field='id', related_name='warnings', on_delete=OnDelete.CASCADE)),
+                ('date', fields.DateField()),
+                ('threshold_percent', fields.SmallIntField()),
+                ('occupancy', fields.IntField()),
+                ('capacity', fields.IntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'occupancy_warning', 'app': 'etour', 'pk_attr': 'id', 'table_description': 'A crowd warning, recorded once each time occupancy crosses a threshold upwards.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -109,6 +134,30 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='VenueDay',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('venue', fields.ForeignKeyField('etour.Venue', source_field='venue_id', db_constraint=True, to_field='id', related_name='days', on_delete=OnDelete.CASCADE)),
+                ('date', fields.DateField()),
+                ('booked', fields.IntField(default=0)),
+            ],
+            options={'table': 'venue_day', 'app': 'etour', 'unique_together': (('venue', 'date'),), 'pk_attr': 'id', 'table_description': "The places booked at a venue on one day, claimed against the venue's daily cap."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='VenueOccupancy',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('venue', fields.ForeignKeyField('etour.Venue', source_field='venue_id', db_constraint=True, to_field='id', related_name='occupancy_days', on_delete=OnDelete.CASCADE)),
+                ('date', fields.DateField()),
+                ('inside', fields.IntField(default=0)),
+                ('entered', fields.IntField(default=0)),
+                ('exited', fields.IntField(default=0)),
+            ],
+            options={'table': 'venue_occupancy', 'app': 'etour', 'unique_together': (('venue', 'date'),), 'pk_attr': 'id', 'table_description': 'People inside a venue on one day: entries minus exits, kept by conditional UPDATEs.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Visitor',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -120,6 +169,75 @@ class Migration(migrations.Migration):
                 ('last_login_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'visitor', 'app': 'etour', 'pk_attr': 'id', 'table_description': 'A tourist, known by the openid WeChat gives for the mini-program.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Reservation',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('visitor', fields.ForeignKeyField('etour.Visitor', source_field='visitor_id', db_constraint=True, to_field='id', related_name='reservations', on_delete=OnDelete.CASCADE)),
+                ('venue', fields.ForeignKeyField('etour.Venue', source_field='venue_id', db_constraint=True, to_field='id', related_name='reservations', on_delete=OnDelete.CASCADE)),
+                ('slot', fields.ForeignKeyField('etour.TimeSlot', source_field='slot_id', db_constraint=True, to_field='id', related_name='reservations', on_delete=OnDelete.CASCADE)),
+                ('date', fields.DateField()),
+                ('party_size', fields.SmallIntField()),
+                ('status', fields.CharEnumField(description='CONFIRMED: confirmed\nCANCELLED: cancelled', enum_type=ReservationStatus, max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('cancelled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'reservation', 'app': 'etour', 'indexes': [Index(fields=['visitor_id', 'created_at']), Index(fields=['venue_id', 'date'])], 'pk_attr': 'id', 'table_description': "A visitor's booking of places in one slot for one to five named people."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PersonDayClaim',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('venue', fields.ForeignKeyField('etour.Venue', source_field='venue_id', db_constraint=True, to_field='id', related_name='person_claims', on_delete=OnDelete.CASCADE)),
+                ('date', fields.DateField()),
+                ('id_number_hash', fields.CharField(max_length=64)),
+                ('reservation', fields.ForeignKeyField('etour.Reservation', source_field='reservation_id', db_constraint=True, to_field='id', related_name='claims', on_delete=OnDelete.CASCADE)),
+            ],
+            options={'table': 'person_day_claim', 'app': 'etour', 'unique_together': (('venue', 'date', 'id_number_hash'),), 'pk_attr': 'id', 'table_description': 'One person (by ID-number hash) holds at most one reservation per venue per day.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Ticket',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('reservation', fields.ForeignKeyField('etour.Reservation', source_field='reservation_id', db_constraint=True, to_field='id', related_name='tickets', on_delete=OnDelete.CASCADE)),
+                ('venue', fields.ForeignKeyField('etour.Venue', source_field='venue_id', db_constraint=True, to_field='id', related_name='tickets', on_delete=OnDelete.CASCADE)),
+                ('slot', fields.ForeignKeyField('etour.TimeSlot', source_field='slot_id', db_constraint=True, to_field='id', related_name='tickets', on_delete=OnDelete.CASCADE)),
+                ('date', fields.DateField()),
+                ('holder_name_encrypted', fields.TextField(unique=False)),
+                ('holder_name_masked', fields.CharField(max_length=64)),
+                ('id_number_encrypted', fields.TextField(unique=False)),
+                ('id_number_hash', fields.CharField(db_index=True, max_length=64)),
+                ('id_number_masked', fields.CharField(max_length=32)),
+                ('fare', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('price_cents', fields.IntField(default=0)),
+                ('status', fields.CharEnumField(default=TicketStatus.VALID, description='VALID: valid\nUSED: used\nREVOKED: revoked', enum_type=TicketStatus, max_length=16)),
+                ('admitted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('exited_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('revoked_at', fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'ticket', 'app': 'etour', 'pk_attr': 'id', 'table_description': 'Entry for one named person to one slot. Personal data is stored encrypted and masked.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='GateScan',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('venue', fields.ForeignKeyField('etour.Venue', source_field='venue_id', db_constraint=True, to_field='id', related_name='scans', on_delete=OnDelete.CASCADE)),
+                ('ticket', fields.ForeignKeyField('etour.Ticket', source_field='ticket_id', null=True, db_constraint=True, to_field='id', related_name='scans', on_delete=OnDelete.CASCADE)),
+                ('staff', fields.ForeignKeyField('etour.StaffUser', source_field='staff_id', null=True, db_constraint=True, to_field='id', related_name='scans', on_delete=OnDelete.CASCADE)),
+                ('direction', fields.CharEnumField(description='ENTRY: entry\nEXIT: exit', enum_type=ScanDirection, max_length=8)),
+                ('admitted', fields.BooleanField()),
+                ('reason', fields.CharField(max_length=40)),
+                ('nonce', fields.CharField(null=True, unique=True, max_length=64)),
+                ('scanned_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('recorded_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'gate_scan', 'app': 'etour', 'pk_attr': 'id', 'table_description': "Every scan at a gate, admitted or refused, with its reason (the gate's audit trail)."},
             bases=['Model'],
         ),
     ]

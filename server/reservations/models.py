@@ -1,6 +1,8 @@
-"""Time slots: a venue's entry windows with their capacity and the places already booked."""
+"""Slots, reservations and the per-person daily claims that stop double booking."""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from tortoise import fields
 from tortoise.models import Model
@@ -37,3 +39,58 @@ class TimeSlot(Model):
     class Meta:
         table = "time_slot"
         unique_together = (("venue", "date", "starts_at"),)
+
+
+class VenueDay(Model):
+    """The places booked at a venue on one day, claimed against the venue's daily cap."""
+
+    id = fields.IntField(primary_key=True)
+    venue = fields.ForeignKeyField("etour.Venue", related_name="days")
+    date = fields.DateField()
+    booked = fields.IntField(default=0)
+
+    class Meta:
+        table = "venue_day"
+        unique_together = (("venue", "date"),)
+
+
+class ReservationStatus(StrEnum):
+    """Where a reservation stands."""
+
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class Reservation(Model):
+    """A visitor's booking of places in one slot for one to five named people."""
+
+    id = fields.IntField(primary_key=True)
+    visitor = fields.ForeignKeyField("etour.Visitor", related_name="reservations")
+    venue = fields.ForeignKeyField("etour.Venue", related_name="reservations")
+    slot = fields.ForeignKeyField("etour.TimeSlot", related_name="reservations")
+    date = fields.DateField()
+    party_size = fields.SmallIntField()
+    status = fields.CharEnumField(ReservationStatus, max_length=16)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    cancelled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "reservation"
+        indexes = (("visitor_id", "created_at"), ("venue_id", "date"))
+
+
+class PersonDayClaim(Model):
+    """One person (by ID-number hash) holds at most one reservation per venue per day.
+
+    The unique key is the guard under concurrency; the row is deleted when the ticket is cancelled.
+    """
+
+    id = fields.IntField(primary_key=True)
+    venue = fields.ForeignKeyField("etour.Venue", related_name="person_claims")
+    date = fields.DateField()
+    id_number_hash = fields.CharField(max_length=64)
+    reservation = fields.ForeignKeyField("etour.Reservation", related_name="claims")
+
+    class Meta:
+        table = "person_day_claim"
+        unique_together = (("venue", "date", "id_number_hash"),)

@@ -1,12 +1,45 @@
-"""Time slots: generated from a venue's weekly template, listed with the places left."""
+"""Slots and reservations: generating slots, booking places for named people, cancelling."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from server import personal_data
+from server.clock import LOCAL_TZ
 from server.db import replace_rows
-from server.reservations.models import SlotTemplate, TimeSlot
+from server.reservations.errors import (
+    AlreadyBooked,
+    AlreadyEntered,
+    BookingNotOpen,
+    CancelTooLate,
+    CapacityBelowBooked,
+    DayFull,
+    DuplicateVisitor,
+    InvalidVisitorIdNumber,
+    NotReservable,
+    ReservationNotFound,
+    SlotFull,
+    SlotNotFound,
+    SlotPast,
+    VenueClosed,
+)
+from server.reservations.models import (
+    PersonDayClaim,
+    Reservation,
+    ReservationStatus,
+    SlotTemplate,
+    TimeSlot,
+    VenueDay,
+)
+from server.tickets import service as tickets
+from server.tickets.models import Ticket
 from server.venues import service as venues
+from server.venues.models import Venue
 
 
 async def generate_slots(*, venue_id: int, first_day: date, days: int) -> int:
@@ -67,3 +100,281 @@ async def replace_slot_templates(*, venue_id: int, windows: list[dict]) -> bool:
         fields=("weekday", "starts_at", "ends_at", "capacity"),
         wanted=wanted,
     )
+
+
+# --- reserving ---------------------------------------------------------------------------------
+
+MAX_PARTY = 5
+BUSY_RATIO = 0.8  # a slot at or above this share of its capacity is "busy": not suggested
+
+
+@dataclass(frozen=True)
+class Person:
+    """A named visitor as given by the booker."""
+
+    name: str
+    id_number: str
+
+
+def booking_opens_at(venue: Venue, day: date) -> datetime:
+    """When booking for `day` opens: `booking_days_ahead` days before, at the set local hour."""
+    opening_day = day - timedelta(days=venue.booking_days_ahead)
+    return datetime.combine(opening_day, venue.booking_opens_at, LOCAL_TZ)
+
+
+def slot_starts(slot: TimeSlot) -> datetime:
+    """The local moment a slot begins."""
+    return datetime.combine(slot.date, slot.starts_at, LOCAL_TZ)
+
+
+def cancel_deadline(venue: Venue, slot: TimeSlot) -> datetime:
+    """The last moment a reservation of `slot` may be cancelled."""
+    return slot_starts(slot) - timedelta(minutes=venue.cancel_deadline_minutes)
+
+
+def fare_for(venue: Venue, id_number: str, day: date) -> dict:
+    """The fare of one person: the venue's base price with the best age rule their ID proves.
+
+    Rules that an ID card cannot prove (students, the military, height) are left to the gate.
+    """
+    base = venue.prices[0]["price_cents"] if venue.prices else 0
+    age = personal_data.age_on(id_number, day)
+    best: dict | None = None
+    for rule in venue.free_rules:
+        applies = (rule["rule"] == "age_at_least" and age >= rule["value"]) or (
+            rule["rule"] == "age_under" and age < rule["value"]
+        )
+        if applies and (
+            best is None or _DISCOUNT_ORDER[rule["discount"]] > _DISCOUNT_ORDER[best["discount"]]
+        ):
+            best = rule
+    if best is None:
+        return {"discount": None, "rule": None, "note": {}, "price_cents": base}
+    price = 0 if best["discount"] == "free" else base // 2
+    return {
+        "discount": best["discount"],
+        "rule": f"{best['rule']}:{best['value']}",
+        "note": best.get("note") or {},
+        "price_cents": price,
+    }
+
+
+_DISCOUNT_ORDER = {"half": 1, "free": 2}
+
+
+def _validated_people(people: list[Person], day: date) -> list[tuple[Person, str]]:
+    """Each person with their normalised ID number; the first bad one is named in the refusal."""
+    seen: set[str] = set()
+    result = []
+    for position, person in enumerate(people, start=1):
+        try:
+            id_number = personal_data.validate_id_number(person.id_number, today=day)
+        except personal_data.InvalidIdNumber as problem:
+            raise InvalidVisitorIdNumber(
+                visitor=position, reason=problem.params["reason"]
+            ) from None
+        if id_number in seen:
+            raise DuplicateVisitor(visitor=position)
+        seen.add(id_number)
+        result.append((person, id_number))
+    return result
+
+
+async def suggest_slots(*, slot: TimeSlot, party_size: int, limit: int = 3) -> list[dict]:
+    """Nearby slots the same or next day with room for the party and below the busy mark."""
+    candidates = await TimeSlot.filter(
+        venue_id=slot.venue_id, date__gte=slot.date, date__lte=slot.date + timedelta(days=1)
+    ).exclude(id=slot.id)
+    wanted = slot_starts(slot)
+    roomy = [
+        c
+        for c in candidates
+        if c.capacity - c.booked >= party_size and c.booked < BUSY_RATIO * c.capacity
+    ]
+    roomy.sort(key=lambda c: (c.date != slot.date, abs(slot_starts(c) - wanted)))
+    return [
+        {
+            "slot_id": c.id,
+            "date": c.date.isoformat(),
+            "start": c.starts_at.strftime("%H:%M"),
+            "end": c.ends_at.strftime("%H:%M"),
+            "remaining": c.capacity - c.booked,
+        }
+        for c in roomy[:limit]
+    ]
+
+
+async def _bookable_slot(slot_id: int, now: datetime) -> tuple[TimeSlot, Venue]:
+    slot = await TimeSlot.get_or_none(id=slot_id)
+    if slot is None:
+        raise SlotNotFound(slot_id=slot_id)
+    venue = await venues.get_venue(venue_id=slot.venue_id, include_hidden=True)
+    if venue.hidden or not venue.reservable:
+        raise NotReservable()
+    if datetime.combine(slot.date, slot.ends_at, LOCAL_TZ) <= now:
+        raise SlotPast()
+    opens = booking_opens_at(venue, slot.date)
+    if now < opens:
+        raise BookingNotOpen(
+            opens_at=opens.isoformat(timespec="minutes"),
+            server_time=now.isoformat(timespec="seconds"),
+        )
+    if not venues.hours_on(venue, slot.date).is_open_day:
+        raise VenueClosed()
+    return slot, venue
+
+
+async def reserve(
+    *,
+    visitor_id: int,
+    slot_id: int,
+    people: list[Person],
+    now: datetime,
+    cipher: personal_data.FieldCipher,
+    guard_capacity: bool = True,
+) -> Reservation:
+    """Book places in a slot for one to five named people, never beyond any cap.
+
+    The slot's places (and the venue's daily cap) are claimed by conditional UPDATEs in the same
+    transaction as the reservation, its tickets and the per-person daily claims, so concurrent
+    bookings on any number of processes can never oversell. `guard_capacity=False` exists only
+    for the test canary that proves the concurrency test catches an oversell.
+    """
+    slot, venue = await _bookable_slot(slot_id, now)
+    checked = _validated_people(people, now.date())
+    hashes = [cipher.lookup_hash(id_number) for _, id_number in checked]
+    held = set(
+        await PersonDayClaim.filter(
+            venue_id=venue.id, date=slot.date, id_number_hash__in=hashes
+        ).values_list("id_number_hash", flat=True)
+    )
+    if held:
+        raise AlreadyBooked(visitor=next(i for i, h in enumerate(hashes, 1) if h in held))
+    party = len(checked)
+    try:
+        async with in_transaction():
+            # The claim comes first: on SQLite it takes the write lock before anything is read.
+            claim = TimeSlot.filter(id=slot.id)
+            if guard_capacity:
+                claim = claim.filter(booked__lte=F("capacity") - party)
+            if not await claim.update(booked=F("booked") + party):
+                raise SlotFull(remaining=-1, suggestions=[])
+            if venue.daily_capacity is not None:
+                await _claim_day(venue, slot.date, party)
+            reservation = await Reservation.create(
+                visitor_id=visitor_id,
+                venue_id=venue.id,
+                slot_id=slot.id,
+                date=slot.date,
+                party_size=party,
+                status=ReservationStatus.CONFIRMED,
+            )
+            await PersonDayClaim.bulk_create(
+                [
+                    PersonDayClaim(
+                        venue_id=venue.id, date=slot.date, id_number_hash=h, reservation=reservation
+                    )
+                    for h in hashes
+                ]
+            )
+            for (person, id_number), id_hash in zip(checked, hashes, strict=True):
+                fare = fare_for(venue, id_number, slot.date)
+                await Ticket.create(
+                    reservation=reservation,
+                    venue_id=venue.id,
+                    slot_id=slot.id,
+                    date=slot.date,
+                    holder_name_encrypted=cipher.encrypt(person.name),
+                    holder_name_masked=personal_data.mask_name(person.name),
+                    id_number_encrypted=cipher.encrypt(id_number),
+                    id_number_hash=id_hash,
+                    id_number_masked=personal_data.mask_id_number(id_number),
+                    fare=fare,
+                    price_cents=fare["price_cents"],
+                )
+    except SlotFull:
+        fresh = await TimeSlot.get(id=slot.id)
+        raise SlotFull(
+            remaining=max(fresh.capacity - fresh.booked, 0),
+            suggestions=await suggest_slots(slot=fresh, party_size=party),
+        ) from None
+    except IntegrityError:
+        # Another booking for one of these people won the race for the daily claim.
+        raise AlreadyBooked(visitor=1) from None
+    return await get_own_reservation(visitor_id=visitor_id, reservation_id=reservation.id)
+
+
+async def _claim_day(venue: Venue, day: date, party: int) -> None:
+    # ON CONFLICT DO NOTHING: safe inside the transaction when two bookings open the day at once.
+    await VenueDay.bulk_create([VenueDay(venue_id=venue.id, date=day)], ignore_conflicts=True)
+    claimed = await VenueDay.filter(
+        venue_id=venue.id, date=day, booked__lte=venue.daily_capacity - party
+    ).update(booked=F("booked") + party)
+    if not claimed:
+        raise DayFull()
+
+
+async def cancel(*, visitor_id: int, reservation_id: int, now: datetime) -> Reservation:
+    """Cancel a visitor's own reservation before the venue's deadline; places return at once."""
+    reservation = await get_own_reservation(visitor_id=visitor_id, reservation_id=reservation_id)
+    if reservation.status == ReservationStatus.CANCELLED:
+        return reservation
+    deadline = cancel_deadline(reservation.venue, reservation.slot)
+    if now > deadline:
+        raise CancelTooLate(deadline=deadline.isoformat(timespec="minutes"))
+    if await tickets.any_ticket_used(reservation_id=reservation.id):
+        raise AlreadyEntered()
+    async with in_transaction():
+        # Only the request that flips the status returns the places, however many race here.
+        flipped = await Reservation.filter(
+            id=reservation.id, status=ReservationStatus.CONFIRMED
+        ).update(status=ReservationStatus.CANCELLED, cancelled_at=now)
+        if flipped:
+            party = reservation.party_size
+            await TimeSlot.filter(id=reservation.slot_id).update(booked=F("booked") - party)
+            await VenueDay.filter(venue_id=reservation.venue_id, date=reservation.date).update(
+                booked=F("booked") - party
+            )
+            await PersonDayClaim.filter(reservation_id=reservation.id).delete()
+            await tickets.revoke_reservation_tickets(reservation_id=reservation.id, now=now)
+    return await get_own_reservation(visitor_id=visitor_id, reservation_id=reservation.id)
+
+
+async def get_own_reservation(*, visitor_id: int, reservation_id: int) -> Reservation:
+    """One of the visitor's own reservations; someone else's is "not found", not "forbidden"."""
+    reservation = (
+        await Reservation.filter(id=reservation_id, visitor_id=visitor_id)
+        .prefetch_related("slot", "venue", "tickets")
+        .first()
+    )
+    if reservation is None:
+        raise ReservationNotFound(reservation_id=reservation_id)
+    return reservation
+
+
+async def list_own_reservations(*, visitor_id: int, limit: int = 50) -> list[Reservation]:
+    """The visitor's reservations, newest first."""
+    return (
+        await Reservation.filter(visitor_id=visitor_id)
+        .order_by("-created_at", "-id")
+        .limit(limit)
+        .prefetch_related("slot", "venue", "tickets")
+    )
+
+
+async def set_slot_capacity(
+    *, slot_id: int, capacity: int, manager_venue_id: int | None
+) -> TimeSlot:
+    """Change a slot's capacity, never below the places already booked.
+
+    `manager_venue_id` is the venue a venue manager runs (None for the bureau's admins): another
+    venue's slot is "not found" to them.
+    """
+    slot = await TimeSlot.get_or_none(id=slot_id)
+    if slot is None or manager_venue_id not in (None, slot.venue_id):
+        raise SlotNotFound(slot_id=slot_id)
+    changed = await TimeSlot.filter(id=slot_id, booked__lte=capacity).update(capacity=capacity)
+    slot = await TimeSlot.get(id=slot_id)
+    if not changed:
+        raise CapacityBelowBooked(booked=slot.booked)
+    return slot

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 
 from tortoise import fields
@@ -43,6 +44,16 @@ class Venue(Model):
     free_rules = fields.JSONField(default=list)  # [{"rule": "age_at_least", "value": 60, ...}]
     reservable = fields.BooleanField(default=False)
     hidden = fields.BooleanField(default=False)
+    # Flow limits (限流): people booked for one day, and people inside at one moment.
+    daily_capacity = fields.IntField(null=True)
+    instant_capacity = fields.IntField(null=True)
+    # Booking opens `booking_days_ahead` days before the visit, at `booking_opens_at` local time.
+    booking_days_ahead = fields.SmallIntField(default=7)
+    booking_opens_at = LocalTimeField(default=time(20, 0))
+    cancel_deadline_minutes = fields.IntField(default=60)  # before the slot starts
+    # Gate tolerance around a slot: how early one may enter, how late after the slot ends.
+    entry_early_minutes = fields.IntField(default=30)
+    entry_late_minutes = fields.IntField(default=30)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
