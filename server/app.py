@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from functools import partial
 
 import ujson
@@ -15,13 +17,18 @@ import miniapp_api
 from server import cache, db, observability
 from server.accounts.routes import bp as accounts_admin
 from server.accounts.wechat import MiniProgramLogin
+from server.clock import local_now
 from server.config import Settings, get_settings
 from server.http import install_error_handler
 from server.personal_data import FieldCipher
+from server.reservations import service as reservations
 from server.reservations.routes import bp as slots_admin
+from server.reservations.routes import venues_bp as venue_booking_admin
 from server.signing import TokenSigner
 
 API_TITLE = "E-Tour Wenzhou (E游温州) API"
+SLOT_KEEPER_INTERVAL_SECONDS = 3600
+log = logging.getLogger("etour.app")
 
 
 def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sanic:
@@ -58,6 +65,7 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
     app.blueprint(miniapp_api.api)
     app.blueprint(accounts_admin)
     app.blueprint(slots_admin)
+    app.blueprint(venue_booking_admin)
     _add_service_routes(app)
 
     @app.before_server_start
@@ -65,12 +73,35 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
         await db.open_database(settings)
         app.ctx.redis = cache.connect_redis(settings)
 
+    @app.after_server_start
+    async def start_slot_keeper(app: Sanic) -> None:
+        app.ctx.slot_keeper = asyncio.create_task(_keep_slots_generated(settings))
+
+    @app.before_server_stop
+    async def stop_slot_keeper(app: Sanic) -> None:
+        app.ctx.slot_keeper.cancel()
+
     @app.after_server_stop
     async def disconnect_stores(app: Sanic) -> None:
         await app.ctx.redis.aclose()
         await db.close_database()
 
     return app
+
+
+async def _keep_slots_generated(settings: Settings) -> None:
+    """Every hour, make sure each reservable venue has slots for the coming days.
+
+    Idempotent (a unique key per venue, day and start), so several workers may all run it.
+    """
+    while True:
+        try:
+            await reservations.generate_upcoming_slots(
+                today=local_now().date(), days=settings.slot_days_ahead
+            )
+        except Exception:
+            log.exception("generating upcoming slots failed")
+        await asyncio.sleep(SLOT_KEEPER_INTERVAL_SECONDS)
 
 
 def _add_service_routes(app: Sanic) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sanic import Request, Sanic
 from sanic.exceptions import (
     BadRequest,
@@ -18,6 +19,7 @@ from sanic.exceptions import (
 )
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
+from tortoise.exceptions import DBConnectionError, OperationalError
 
 import i18n
 from server import errors
@@ -130,7 +132,20 @@ def _as_app_error(exception: Exception) -> errors.AppError:
             return app_type(detail=str(exception))
     if isinstance(exception, SanicException) and 400 <= exception.status_code < 500:
         return errors.InvalidInput(field="request", detail=str(exception))
+    if _is_store_outage(exception):
+        return errors.ServiceUnavailable()
     return errors.InternalError()
+
+
+def _is_store_outage(exception: Exception) -> bool:
+    """True when the database or Redis is down or busy: a 503 the client may retry, not a bug."""
+    if isinstance(exception, DBConnectionError | RedisConnectionError | ConnectionError):
+        return True
+    # SQLite shared by processes: a writer that waited out the busy timeout gets "locked".
+    message = str(exception).lower()
+    return isinstance(exception, OperationalError) and (
+        "database is locked" in message or "database is busy" in message
+    )
 
 
 def install_error_handler(app: Sanic) -> None:
@@ -142,6 +157,8 @@ def install_error_handler(app: Sanic) -> None:
         error = _as_app_error(exception)
         if isinstance(error, errors.InternalError):
             log.exception("unhandled error on %s %s", request.method, request.path)
+        elif isinstance(error, errors.ServiceUnavailable):
+            log.warning("store unavailable on %s %s: %r", request.method, request.path, exception)
         return error_response(request, error)
 
     app.error_handler.add(Exception, handle)

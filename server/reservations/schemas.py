@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from i18n import pick
-from server.reservations.models import Reservation, TimeSlot
+from server.reservations.models import Reservation, SlotTemplate, TimeSlot
 from server.reservations.service import cancel_deadline
 from server.tickets.models import Ticket, TicketStatus
+from server.venues.models import Venue
 
 
 class SlotsQuery(BaseModel):
@@ -147,3 +148,110 @@ def reservation_out(
         created_at=reservation.created_at.isoformat(timespec="seconds"),
         tickets=tickets,
     )
+
+
+HHMM = Field(..., pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time, HH:MM")
+
+
+class TemplateWindowIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    weekdays: list[int] = Field(..., min_length=1, max_length=7, description="0 = Monday")
+    start: str = HHMM
+    end: str = HHMM
+    capacity: int = Field(..., ge=1, le=1_000_000)
+
+    def as_window(self) -> dict:
+        """The service's form of the window, with times of day."""
+        return {
+            "weekdays": sorted(set(self.weekdays)),
+            "starts_at": dt.time.fromisoformat(self.start),
+            "ends_at": dt.time.fromisoformat(self.end),
+            "capacity": self.capacity,
+        }
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays_in_range(cls, value: list[int]) -> list[int]:
+        if any(not 0 <= day <= 6 for day in value):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        return value
+
+
+class SlotTemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    windows: list[TemplateWindowIn] = Field(..., max_length=200)
+
+
+class TemplateWindowOut(BaseModel):
+    weekday: int
+    start: str
+    end: str
+    capacity: int
+
+
+def template_out(rows: list[SlotTemplate]) -> list[dict]:
+    """A weekly template as the admin side shows it."""
+    return [
+        TemplateWindowOut(
+            weekday=row.weekday,
+            start=row.starts_at.strftime("%H:%M"),
+            end=row.ends_at.strftime("%H:%M"),
+            capacity=row.capacity,
+        ).model_dump()
+        for row in rows
+    ]
+
+
+class BookingRulesIn(BaseModel):
+    """Any subset of a venue's flow limits and booking rules; null removes a cap."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    daily_capacity: int | None = Field(None, ge=0, le=10_000_000)
+    instant_capacity: int | None = Field(None, ge=0, le=10_000_000)
+    booking_days_ahead: int = Field(None, ge=0, le=90)
+    booking_opens_at: str = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    cancel_deadline_minutes: int = Field(None, ge=0, le=7 * 24 * 60)
+    entry_early_minutes: int = Field(None, ge=0, le=24 * 60)
+    entry_late_minutes: int = Field(None, ge=0, le=24 * 60)
+
+    @model_validator(mode="after")
+    def _only_caps_may_be_null(self) -> BookingRulesIn:
+        for name in self.model_fields_set - {"daily_capacity", "instant_capacity"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def changes(self) -> dict:
+        """Only the fields the request named, in the model's types."""
+        given = self.model_dump(exclude_unset=True)
+        if "booking_opens_at" in given:
+            given["booking_opens_at"] = dt.time.fromisoformat(given["booking_opens_at"])
+        return given
+
+
+class BookingRulesOut(BaseModel):
+    venue_id: int
+    daily_capacity: int | None
+    instant_capacity: int | None
+    booking_days_ahead: int
+    booking_opens_at: str
+    cancel_deadline_minutes: int
+    entry_early_minutes: int
+    entry_late_minutes: int
+
+
+def booking_rules_out(venue: Venue) -> dict:
+    """A venue's booking rules as the admin side shows them."""
+    return BookingRulesOut(
+        venue_id=venue.id,
+        daily_capacity=venue.daily_capacity,
+        instant_capacity=venue.instant_capacity,
+        booking_days_ahead=venue.booking_days_ahead,
+        booking_opens_at=venue.booking_opens_at.strftime("%H:%M"),
+        cancel_deadline_minutes=venue.cancel_deadline_minutes,
+        entry_early_minutes=venue.entry_early_minutes,
+        entry_late_minutes=venue.entry_late_minutes,
+    ).model_dump()

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Subquery
 from tortoise.transactions import in_transaction
 
 from server import personal_data
 from server.clock import LOCAL_TZ
 from server.db import replace_rows
+from server.errors import InvalidInput
 from server.reservations.errors import (
     AlreadyBooked,
     AlreadyEntered,
@@ -39,6 +40,7 @@ from server.reservations.models import (
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
 from server.venues import service as venues
+from server.venues.errors import VenueNotFound
 from server.venues.models import Venue
 
 
@@ -378,3 +380,78 @@ async def set_slot_capacity(
     if not changed:
         raise CapacityBelowBooked(booked=slot.booked)
     return slot
+
+
+# --- the manager's side: weekly template, booking rules, keeping slots generated ------------------
+
+
+async def managed_venue(*, venue_id: int, manager_venue_id: int | None) -> Venue:
+    """A venue its manager may change; another venue is "not found" to a venue manager."""
+    if manager_venue_id not in (None, venue_id):
+        raise VenueNotFound(venue_id=venue_id)
+    return await venues.get_venue(venue_id=venue_id, include_hidden=True)
+
+
+async def slot_template(*, venue_id: int) -> list[SlotTemplate]:
+    """A venue's weekly template, by weekday and start."""
+    return await SlotTemplate.filter(venue_id=venue_id).order_by("weekday", "starts_at")
+
+
+async def set_slot_template(
+    *, venue_id: int, manager_venue_id: int | None, windows: list[dict], today: date, days: int
+) -> list[SlotTemplate]:
+    """Replace a venue's weekly template and apply it to the coming days.
+
+    Windows must lie within the weekday's opening hours and not overlap. Future slots that no
+    reservation ever touched are regenerated from the new template; slots with bookings stay
+    as they are, so nobody's reservation moves.
+    """
+    venue = await managed_venue(venue_id=venue_id, manager_venue_id=manager_venue_id)
+    _check_windows(venue, windows)
+    async with in_transaction():
+        await replace_slot_templates(venue_id=venue.id, windows=windows)
+        untouched = TimeSlot.filter(venue_id=venue.id, date__gt=today, booked=0).exclude(
+            id__in=Subquery(Reservation.filter(venue_id=venue.id).values("slot_id"))
+        )
+        await TimeSlot.filter(id__in=Subquery(untouched.values("id"))).delete()
+    await generate_slots(venue_id=venue.id, first_day=today, days=days)
+    return await slot_template(venue_id=venue.id)
+
+
+def _check_windows(venue: Venue, windows: list[dict]) -> None:
+    hours = {h.weekday: h for h in venue.opening_hours}
+    taken: dict[int, list[tuple]] = {}
+    for position, window in enumerate(windows):
+        field = f"windows[{position}]"
+        if window["starts_at"] >= window["ends_at"]:
+            raise InvalidInput(field=field, detail="start must be before end")
+        for weekday in window["weekdays"]:
+            day_hours = hours.get(weekday)
+            if day_hours is None or not (
+                day_hours.opens_at <= window["starts_at"]
+                and window["ends_at"] <= day_hours.closes_at
+            ):
+                raise InvalidInput(
+                    field=field, detail=f"outside opening hours on weekday {weekday}"
+                )
+            for start, end in taken.get(weekday, []):
+                if window["starts_at"] < end and start < window["ends_at"]:
+                    raise InvalidInput(field=field, detail=f"overlaps another window on {weekday}")
+            taken.setdefault(weekday, []).append((window["starts_at"], window["ends_at"]))
+
+
+async def set_booking_rules(*, venue_id: int, manager_venue_id: int | None, changes: dict) -> Venue:
+    """Change a venue's caps, release schedule, cancel deadline and gate tolerance."""
+    venue = await managed_venue(venue_id=venue_id, manager_venue_id=manager_venue_id)
+    if changes:
+        venue.update_from_dict(changes)
+        await venue.save(update_fields=[*changes, "updated_at"])
+    return venue
+
+
+async def generate_upcoming_slots(*, today: date, days: int) -> int:
+    """Keep every reservable venue's slots generated `days` ahead; return how many are new."""
+    created = 0
+    for venue_id in await Venue.filter(reservable=True).values_list("id", flat=True):
+        created += await generate_slots(venue_id=venue_id, first_day=today, days=days)
+    return created
