@@ -87,3 +87,30 @@ async def test_metrics_count_answered_requests(client):
     await client.get("/api/v1/venues")
     metrics = (await client.get("/metrics")).text
     assert 'etour_http_requests_total{method="GET",route="api/v1/venues",status="200"}' in metrics
+
+
+async def test_a_locked_database_is_a_503_to_retry_not_a_500(client, monkeypatch):
+    from tortoise.exceptions import OperationalError
+
+    from server.venues import service as venues
+
+    async def locked(**_):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(venues, "list_venues", locked)
+    answer = await client.get("/api/v1/venues")
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "service_unavailable"
+
+
+async def test_an_unexpected_failure_is_a_500_without_a_traceback(client, monkeypatch):
+    from server.venues import service as venues
+
+    async def broken(**_):
+        raise ZeroDivisionError("secret detail 330302199005171234")
+
+    monkeypatch.setattr(venues, "list_venues", broken)
+    answer = await client.get("/api/v1/venues", params={"lang": "en"})
+    assert answer.status_code == 500
+    assert answer.json()["error"]["code"] == "internal_error"
+    assert "Traceback" not in answer.text and "330302" not in answer.text
