@@ -48,5 +48,9 @@ async def get_venue(request: Request, venue_id: int) -> HTTPResponse:
 @query(SlotsQuery)
 async def list_slots(request: Request, venue_id: int) -> HTTPResponse:
     wanted = parse_query(request, SlotsQuery)
-    slots = await reservations.list_slots(venue_id=venue_id, day=wanted.date)
-    return json([slot_out(slot).model_dump(mode="json") for slot in slots])
+    slots = await reservations.list_slots_with_alternatives(
+        venue_id=venue_id, day=wanted.date, now=local_now()
+    )
+    return json(
+        [slot_out(slot, alternatives).model_dump(mode="json") for slot, alternatives in slots]
+    )

@@ -12,6 +12,7 @@ from server.reservations.models import Reservation, SlotTemplate, TimeSlot
 from server.reservations.service import cancel_deadline
 from server.tickets.models import Ticket, TicketStatus
 from server.venues.models import Venue
+from server.venues.service import crowd_level
 
 
 class SlotsQuery(BaseModel):
@@ -19,6 +20,14 @@ class SlotsQuery(BaseModel):
 
     date: dt.date = Field(..., description="the day, YYYY-MM-DD")
     lang: str | None = Field(None, description="zh-CN or en")
+
+
+class AlternativeOut(BaseModel):
+    slot_id: int
+    date: dt.date
+    start: str
+    end: str
+    remaining: int
 
 
 class SlotOut(BaseModel):
@@ -29,10 +38,14 @@ class SlotOut(BaseModel):
     capacity: int
     booked: int
     remaining: int
+    level: str | None = Field(None, description="comfortable, busy, crowded or full")
+    alternatives: list[AlternativeOut] = Field(
+        default_factory=list, description="roomier slots nearby, for crowded or full ones"
+    )
 
 
-def slot_out(slot: TimeSlot) -> SlotOut:
-    """The public view of a slot, with the places still free."""
+def slot_out(slot: TimeSlot, alternatives: list[dict] | None = None) -> SlotOut:
+    """The public view of a slot, with the places still free and, if crowded, alternatives."""
     return SlotOut(
         id=slot.id,
         date=slot.date,
@@ -41,6 +54,8 @@ def slot_out(slot: TimeSlot) -> SlotOut:
         capacity=slot.capacity,
         booked=slot.booked,
         remaining=max(slot.capacity - slot.booked, 0),
+        level=crowd_level(slot.booked, slot.capacity),
+        alternatives=[AlternativeOut(**alternative) for alternative in alternatives or []],
     )
 
 

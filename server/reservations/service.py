@@ -43,6 +43,10 @@ from server.venues import service as venues
 from server.venues.errors import VenueNotFound
 from server.venues.models import Venue
 
+# From 80% booked a slot is "crowded" (see venues.crowd_level): alternatives are offered for it,
+# and it is never offered as one.
+CROWDED_RATIO = 0.8
+
 
 async def generate_slots(*, venue_id: int, first_day: date, days: int) -> int:
     """Create the dated slots of `days` days from the venue's template; return how many are new.
@@ -79,10 +83,24 @@ async def generate_slots(*, venue_id: int, first_day: date, days: int) -> int:
     return len(new_slots)
 
 
-async def list_slots(*, venue_id: int, day: date) -> list[TimeSlot]:
-    """A visible venue's slots on `day`, earliest first."""
+async def list_slots_with_alternatives(
+    *, venue_id: int, day: date, now: datetime
+) -> list[tuple[TimeSlot, list[dict]]]:
+    """A day's slots, each crowded or full one with the nearest roomier slots (错峰)."""
     await venues.get_venue(venue_id=venue_id)
-    return await TimeSlot.filter(venue_id=venue_id, date=day).order_by("starts_at")
+    nearby = await TimeSlot.filter(
+        venue_id=venue_id, date__gte=day, date__lte=day + timedelta(days=1)
+    ).order_by("date", "starts_at")
+    return [
+        (
+            slot,
+            []
+            if slot.booked < CROWDED_RATIO * slot.capacity
+            else roomier_slots(slot, nearby, 1, now),
+        )
+        for slot in nearby
+        if slot.date == day
+    ]
 
 
 async def replace_slot_templates(*, venue_id: int, windows: list[dict]) -> bool:
@@ -107,7 +125,6 @@ async def replace_slot_templates(*, venue_id: int, windows: list[dict]) -> bool:
 # --- reserving ---------------------------------------------------------------------------------
 
 MAX_PARTY = 5
-BUSY_RATIO = 0.8  # a slot at or above this share of its capacity is "busy": not suggested
 
 
 @dataclass(frozen=True)
@@ -182,16 +199,26 @@ def _validated_people(people: list[Person], day: date) -> list[tuple[Person, str
     return result
 
 
-async def suggest_slots(*, slot: TimeSlot, party_size: int, limit: int = 3) -> list[dict]:
-    """Nearby slots the same or next day with room for the party and below the busy mark."""
+async def suggest_slots(*, slot: TimeSlot, party_size: int, now: datetime) -> list[dict]:
+    """Nearby slots the same or next day with room for the party and not crowded."""
     candidates = await TimeSlot.filter(
         venue_id=slot.venue_id, date__gte=slot.date, date__lte=slot.date + timedelta(days=1)
-    ).exclude(id=slot.id)
+    )
+    return roomier_slots(slot, candidates, party_size, now)
+
+
+def roomier_slots(
+    slot: TimeSlot, candidates: list[TimeSlot], party_size: int, now: datetime, limit: int = 3
+) -> list[dict]:
+    """Of `candidates`, the open slots nearest to `slot` (same day first), roomy, not crowded."""
     wanted = slot_starts(slot)
     roomy = [
         c
         for c in candidates
-        if c.capacity - c.booked >= party_size and c.booked < BUSY_RATIO * c.capacity
+        if c.id != slot.id
+        and c.capacity - c.booked >= party_size
+        and c.booked < CROWDED_RATIO * c.capacity
+        and datetime.combine(c.date, c.ends_at, LOCAL_TZ) > now
     ]
     roomy.sort(key=lambda c: (c.date != slot.date, abs(slot_starts(c) - wanted)))
     return [
@@ -298,7 +325,7 @@ async def reserve(
         fresh = await TimeSlot.get(id=slot.id)
         raise SlotFull(
             remaining=max(fresh.capacity - fresh.booked, 0),
-            suggestions=await suggest_slots(slot=fresh, party_size=party),
+            suggestions=await suggest_slots(slot=fresh, party_size=party, now=now),
         ) from None
     except IntegrityError:
         # Another booking for one of these people won the race for the daily claim.

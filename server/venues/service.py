@@ -79,6 +79,17 @@ async def closing_days_between(*, venue_id: int, first: date, last: date) -> set
     return {row.date for row in rows}
 
 
+CROWD_LEVELS = ((0.5, "comfortable"), (0.8, "busy"), (1.0, "crowded"))
+
+
+def crowd_level(count: int, capacity: int | None) -> str | None:
+    """comfortable (<50%), busy (<80%), crowded (<100%) or full; None without a capacity."""
+    if not capacity:
+        return None
+    share = count / capacity
+    return next((level for limit, level in CROWD_LEVELS if share < limit), "full")
+
+
 def is_open_now(venue: Venue, now: datetime) -> bool:
     """True when the venue is open at `now` (local time)."""
     return hours_on(venue, now.date()).is_open_at(now.time())

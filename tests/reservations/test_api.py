@@ -298,3 +298,19 @@ async def test_manager_changes_capacity_of_own_venue_only_and_never_below_booked
         f"/api/v1/admin/slots/{foreign.id}", json={"capacity": 1}, headers=headers
     )
     assert elsewhere.status_code == 404
+
+
+async def test_slot_listing_shows_crowd_levels_and_roomier_alternatives(server):
+    venue = await make_reservable_venue()
+    crowded = await make_slot(venue, starts=time(10), ends=time(11), capacity=10, booked=9)
+    full = await make_slot(venue, starts=time(11), ends=time(12), capacity=10, booked=10)
+    roomy = await make_slot(venue, starts=time(14), ends=time(15), capacity=10, booked=2)
+    next_day = await make_slot(venue, day=crowded.date + timedelta(days=1), capacity=10)
+    answer = await server.client.get(
+        f"/api/v1/venues/{venue.id}/slots", params={"date": crowded.date.isoformat()}
+    )
+    by_id = {slot["id"]: slot for slot in answer.json()}
+    assert [by_id[s.id]["level"] for s in (crowded, full, roomy)] == ["crowded", "full",
+                                                                      "comfortable"]  # fmt: skip
+    assert [a["slot_id"] for a in by_id[full.id]["alternatives"]] == [roomy.id, next_day.id]
+    assert by_id[roomy.id]["alternatives"] == []
