@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
-from miniapp_api import auth, reservations, venues
+from miniapp_api import auth, food, recommendations, reservations, tickets, tours, venues
 
-api = Blueprint.group(auth.bp, venues.bp, reservations.bp, url_prefix="/api/v1")
+api = Blueprint.group(
+    auth.bp,
+    venues.bp,
+    reservations.bp,
+    tickets.bp,
+    tours.bp,
+    food.bp,
+    recommendations.bp,
+    url_prefix="/api/v1",
+)

@@ -10,6 +10,7 @@ from server.clock import local_now
 from server.http import language_of, parse_query, query
 from server.reservations import service as reservations
 from server.reservations.schemas import SlotOut, SlotsQuery, slot_out
+from server.tickets import service as tickets
 from server.venues import service as venues
 from server.venues.schemas import VenueOut, VenuesQuery, is_night_open, venue_out
 
@@ -28,7 +29,10 @@ async def list_venues(request: Request) -> HTTPResponse:
     catalogue = await venues.list_venues(kind=wanted.kind)
     if wanted.night is not None:
         catalogue = [v for v in catalogue if is_night_open(v) == wanted.night]
-    return json([venue_out(v, language, now).model_dump(mode="json") for v in catalogue])
+    crowds = await tickets.crowd_by_venue(venues_shown=catalogue, day=now.date())
+    return json(
+        [venue_out(v, language, now, crowds.get(v.id)).model_dump(mode="json") for v in catalogue]
+    )
 
 
 @bp.get("/<venue_id:int>")
@@ -36,8 +40,10 @@ async def list_venues(request: Request) -> HTTPResponse:
 @openapi.response(200, {"application/json": VenueOut.model_json_schema()})
 @query(VenuesQuery)
 async def get_venue(request: Request, venue_id: int) -> HTTPResponse:
-    venue = await venues.get_venue(venue_id=venue_id)
-    return json(venue_out(venue, language_of(request), local_now()).model_dump(mode="json"))
+    venue, now = await venues.get_venue(venue_id=venue_id), local_now()
+    crowds = await tickets.crowd_by_venue(venues_shown=[venue], day=now.date())
+    shaped = venue_out(venue, language_of(request), now, crowds.get(venue.id))
+    return json(shaped.model_dump(mode="json"))
 
 
 @bp.get("/<venue_id:int>/slots")

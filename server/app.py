@@ -14,6 +14,7 @@ from sanic_ext.extensions.openapi import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
 import miniapp_api
+from recommend.runtime import Recommender
 from server import cache, db, observability
 from server.accounts.routes import bp as accounts_admin
 from server.accounts.wechat import MiniProgramLogin
@@ -25,6 +26,7 @@ from server.reservations import service as reservations
 from server.reservations.routes import bp as slots_admin
 from server.reservations.routes import venues_bp as venue_booking_admin
 from server.signing import TokenSigner
+from server.tickets.routes import bp as gate
 
 API_TITLE = "E-Tour Wenzhou (E游温州) API"
 SLOT_KEEPER_INTERVAL_SECONDS = 3600
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
         secret=settings.wechat_miniapp_secret,
         timeout=settings.wechat_timeout_seconds,
     )
+    app.ctx.recommender = Recommender(settings.embedding_model)
 
     install_error_handler(app)
     observability.install(app)
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
     app.blueprint(accounts_admin)
     app.blueprint(slots_admin)
     app.blueprint(venue_booking_admin)
+    app.blueprint(gate)
     _add_service_routes(app)
 
     @app.before_server_start
@@ -77,9 +81,17 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
     async def start_slot_keeper(app: Sanic) -> None:
         app.ctx.slot_keeper = asyncio.create_task(_keep_slots_generated(settings))
 
+    @app.after_server_start
+    async def warm_embeddings(app: Sanic) -> None:
+        # Under test the model is loaded once per session by the tests that use it, not in the
+        # background of every test server.
+        if settings.env != "test":
+            app.ctx.recommender.start_warming()
+
     @app.before_server_stop
     async def stop_slot_keeper(app: Sanic) -> None:
         app.ctx.slot_keeper.cancel()
+        await app.ctx.recommender.stop()
 
     @app.after_server_stop
     async def disconnect_stores(app: Sanic) -> None:
@@ -113,8 +125,11 @@ def _add_service_routes(app: Sanic) -> None:
             "redis": "ok" if await cache.redis_is_reachable(request.app.ctx.redis) else "down",
         }
         healthy = all(state == "ok" for state in checks.values())
+        # The model warming up (or failed) leaves the service up: recommendations fall back.
+        embeddings = request.app.ctx.recommender.health()
         return json(
-            {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
+            {"status": "ok" if healthy else "degraded", **checks, **embeddings},
+            status=200 if healthy else 503,
         )
 
     @app.get("/openapi.json", name="openapi_document")

@@ -1,4 +1,7 @@
-"""The `etour` console script: init-db, seed-demo, create-user, serve."""
+"""The `etour` console script: init-db, seed-demo, create-user, serve, reindex, eval-recommend.
+
+Commands import what they need inside themselves (torch above all): `etour --help` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -62,8 +65,32 @@ def seed_demo(settings: Settings, _: argparse.Namespace) -> None:
             f"demo data: {counts['venues_changed']} venues added or changed, "
             f"{counts['slots_created']} new time slots"
         )
+        await _seed_food_and_tours()
 
     asyncio.run(_with_database(settings, work))
+
+
+async def _seed_food_and_tours() -> None:
+    """The demo food map and guided tours (after the venues, which the tours refer to)."""
+    from server.food.demo import load_demo_food
+    from server.food.demo_data import DEMO_DISHES, DEMO_RESTAURANTS
+    from server.tours.demo import load_demo_tours
+    from server.tours.demo_data import DEMO_TOURS
+
+    food_total = len(DEMO_DISHES) + len(DEMO_RESTAURANTS)
+    with tqdm(total=food_total, desc="demo food", unit="place") as bar:
+        food = await load_demo_food(
+            progress=lambda code: (bar.set_postfix_str(code), bar.update(1))
+        )
+    with tqdm(total=len(DEMO_TOURS), desc="demo tours", unit="tour") as bar:
+        tours = await load_demo_tours(
+            progress=lambda code: (bar.set_postfix_str(code), bar.update(1))
+        )
+    print(
+        f"demo food and tours: {food['dishes_changed']} dishes, "
+        f"{food['restaurants_changed']} restaurants, "
+        f"{tours['tours_changed']} tours added or changed"
+    )
 
 
 def create_user(settings: Settings, args: argparse.Namespace) -> None:
@@ -101,7 +128,77 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log=False,
         motd=False,
     )
-    Sanic.serve(primary=app, app_loader=loader)
+    if args.workers == 1:
+        Sanic.serve_single(primary=app)
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
+
+
+def reindex(settings: Settings, args: argparse.Namespace) -> None:
+    """Encode the recommendation vectors of new and changed items (all with --full)."""
+    from recommend.embedder import embedder_for
+    from recommend.vectors import reindex as reindex_items
+
+    embedder = embedder_for(settings.embedding_model)
+    with tqdm(desc="encoding items", unit="item", total=0) as bar:
+
+        def start(total: int) -> None:
+            bar.reset(total=total)
+            if total and not embedder.is_ready:
+                bar.set_postfix_str(f"loading {embedder.model_name}")
+
+        def advance(count: int) -> None:
+            bar.set_postfix_str("")
+            bar.update(count)
+
+        async def work() -> None:
+            nonlocal report
+            report = await reindex_items(
+                embedder=embedder,
+                full=args.full,
+                batch_size=args.batch_size,
+                on_total=start,
+                on_progress=advance,
+            )
+
+        report = None
+        asyncio.run(_with_database(settings, work))
+    print(
+        f"reindex ({report.model}): {report.items} items and interests, {report.encoded} "
+        f"encoded, {report.unchanged} unchanged, {report.removed} removed; "
+        f"{report.items_per_second:.1f} items/s over {report.encode_seconds:.2f} s of encoding, "
+        f"{report.seconds:.2f} s in all"
+    )
+
+
+def eval_recommend(settings: Settings, args: argparse.Namespace) -> None:
+    """Offline evaluation on synthetic visitor logs: hit-rate@10, NDCG@10 vs popularity."""
+    from recommend.embedder import embedder_for
+    from recommend.evaluation import evaluate, report_table
+
+    embedder = embedder_for(settings.embedding_model)
+    print(f"loading {embedder.model_name} ...", flush=True)
+    embedder.load()
+    print(
+        f"generating {args.visitors} visitors over about {args.items} items (seed {args.seed})"
+        " and ranking ...",
+        flush=True,
+    )
+    report = evaluate(
+        encode=embedder.encode,
+        visitors=args.visitors,
+        items=args.items,
+        seed=args.seed,
+        model=embedder.model_name,
+    )
+    print(report_table(report))
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _safe_url(url: str) -> str:
@@ -129,6 +226,15 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=8000)
     server.add_argument("--workers", type=int, default=1)
     server.set_defaults(run=serve)
+    index = commands.add_parser("reindex", help=reindex.__doc__)
+    index.add_argument("--full", action="store_true", help="encode every item again")
+    index.add_argument("--batch-size", type=_positive, default=512, help="items per batch")
+    index.set_defaults(run=reindex)
+    evaluation = commands.add_parser("eval-recommend", help=eval_recommend.__doc__)
+    evaluation.add_argument("--visitors", type=_positive, default=500)
+    evaluation.add_argument("--items", type=_positive, default=400, help="catalogue size, about")
+    evaluation.add_argument("--seed", type=int, default=42)
+    evaluation.set_defaults(run=eval_recommend)
     return parser
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TIMEZONE = "Asia/Shanghai"
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql")
@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     slot_days_ahead: int = Field(
         14, ge=1, le=90, validation_alias=AliasChoices("ETOUR_SLOT_DAYS_AHEAD")
     )
+    # Tours and the day planner: a relaxed sightseeing pace, stops and photos included.
+    walking_speed_kmh: float = Field(
+        4.0, gt=0, le=15, validation_alias=AliasChoices("ETOUR_WALKING_SPEED_KMH")
+    )
+    # Crowd warnings fire when occupancy crosses these percentages of a venue's instantaneous cap.
+    warning_thresholds: Annotated[tuple[int, ...], NoDecode] = Field(
+        (80, 100), validation_alias=AliasChoices("ETOUR_WARNING_THRESHOLDS")
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -80,6 +88,20 @@ class Settings(BaseSettings):
             raise ValueError(
                 "DATABASE_URL for SQLite needs a file path, e.g. sqlite://data/etour.db"
             )
+        return value
+
+    @field_validator("warning_thresholds", mode="before")
+    @classmethod
+    def _thresholds_are_percentages(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                value = [int(part) for part in value.split(",") if part.strip()]
+            except ValueError:
+                raise ValueError("expected percentages such as 80,100") from None
+        if isinstance(value, list | tuple):
+            if not value or not all(isinstance(p, int) and 1 <= p <= 1000 for p in value):
+                raise ValueError("expected percentages from 1 to 1000")
+            return tuple(sorted(set(value)))
         return value
 
     @field_validator("redis_url")

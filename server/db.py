@@ -19,6 +19,9 @@ MODEL_MODULES = [
     "server.venues.models",
     "server.reservations.models",
     "server.tickets.models",
+    "server.food.models",
+    "server.tours.models",
+    "recommend.models",
 ]
 # Several processes share one SQLite file: a writer waits for the lock instead of failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -54,6 +57,9 @@ async def open_database(settings: Settings) -> None:
     """Connect the ORM to the configured database."""
     # Requests run in other tasks than the start-up listener: they find the ORM via the global.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    # Connect now: tortoise's SQLite client keeps its lock forever if a request that opens the
+    # connection lazily is cancelled half-way (an impatient client), hanging the process.
+    await connections.get("default").execute_query("SELECT 1")
 
 
 async def close_database() -> None:

@@ -132,7 +132,8 @@ def _as_app_error(exception: Exception) -> errors.AppError:
             return app_type(detail=str(exception))
     if isinstance(exception, SanicException) and 400 <= exception.status_code < 500:
         return errors.InvalidInput(field="request", detail=str(exception))
-    if _is_store_outage(exception):
+    # Sanic's own 503 (a response timeout while waiting for a database connection) and outages.
+    if _is_store_outage(exception) or getattr(exception, "status_code", None) == 503:
         return errors.ServiceUnavailable()
     return errors.InternalError()
 

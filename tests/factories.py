@@ -86,3 +86,58 @@ async def make_visitor_token(app: Any, openid: str | None = None) -> tuple[Visit
     """A visitor and a session token for them, as WeChat sign-in would give."""
     visitor = await Visitor.create(openid=openid or f"openid-{next(_serial)}")
     return visitor, issue_session_token(app, Principal(role=VISITOR, user_id=visitor.id))
+
+
+async def make_staff_token(
+    app: Any, venue: Venue | None, role: str = "venue_staff"
+) -> tuple[Any, str]:
+    """A staff account of `role` bound to `venue`, and a session token for it."""
+    from server.accounts.models import StaffUser
+
+    staff = await StaffUser.create(
+        username=f"staff-{next(_serial)}",
+        password_hash="not-a-real-hash",
+        role=role,
+        venue=venue,
+    )
+    principal = Principal(role=role, user_id=staff.id, venue_id=venue.id if venue else None)
+    return staff, issue_session_token(app, principal)
+
+
+async def make_ticket(
+    venue: Venue, *, slot: TimeSlot | None = None, visitor: Visitor | None = None,
+    name: str = "游客甲", id_number: str | None = None, **overrides: Any,
+) -> Any:  # fmt: skip
+    """A valid ticket (with its confirmed reservation) of `slot`, bypassing the booking rules.
+
+    Without `slot`, the venue's default slot (tomorrow 10:00-12:00, made on first use).
+    """
+    from server.personal_data import mask_id_number, mask_name
+    from server.reservations.models import Reservation, ReservationStatus
+    from server.tickets.models import Ticket
+
+    if slot is None:
+        tomorrow = local_now().date() + timedelta(days=1)
+        slot = await TimeSlot.get_or_none(venue=venue, date=tomorrow, starts_at=time(10))
+        slot = slot or await make_slot(venue, day=tomorrow)
+    visitor = visitor or await Visitor.create(openid=f"openid-{next(_serial)}")
+    id_number = id_number or make_id_number(sequence=next(_serial) % 1000)
+    reservation = await Reservation.create(
+        visitor=visitor, venue=venue, slot=slot, date=slot.date, party_size=1,
+        status=ReservationStatus.CONFIRMED,
+    )  # fmt: skip
+    fields: dict[str, Any] = {
+        "reservation": reservation,
+        "venue": venue,
+        "slot": slot,
+        "date": slot.date,
+        "holder_name_encrypted": "v1:test",
+        "holder_name_masked": mask_name(name),
+        "id_number_encrypted": "v1:test",
+        "id_number_hash": f"hash-{id_number}",
+        "id_number_masked": mask_id_number(id_number),
+        "fare": {"discount": None, "rule": None, "note": {}, "price_cents": 5000},
+        "price_cents": 5000,
+        **overrides,
+    }
+    return await Ticket.create(**fields)

@@ -351,8 +351,6 @@ async def cancel(*, visitor_id: int, reservation_id: int, now: datetime) -> Rese
     deadline = cancel_deadline(reservation.venue, reservation.slot)
     if now > deadline:
         raise CancelTooLate(deadline=deadline.isoformat(timespec="minutes"))
-    if await tickets.any_ticket_used(reservation_id=reservation.id):
-        raise AlreadyEntered()
     async with in_transaction():
         # Only the request that flips the status returns the places, however many race here.
         flipped = await Reservation.filter(
@@ -360,12 +358,18 @@ async def cancel(*, visitor_id: int, reservation_id: int, now: datetime) -> Rese
         ).update(status=ReservationStatus.CANCELLED, cancelled_at=now)
         if flipped:
             party = reservation.party_size
+            # Revoking is conditional (valid -> revoked): a ticket the gate admitted meanwhile
+            # is not revoked, and then the whole cancellation rolls back.
+            if (
+                await tickets.revoke_reservation_tickets(reservation_id=reservation.id, now=now)
+                != party
+            ):
+                raise AlreadyEntered()
             await TimeSlot.filter(id=reservation.slot_id).update(booked=F("booked") - party)
             await VenueDay.filter(venue_id=reservation.venue_id, date=reservation.date).update(
                 booked=F("booked") - party
             )
             await PersonDayClaim.filter(reservation_id=reservation.id).delete()
-            await tickets.revoke_reservation_tickets(reservation_id=reservation.id, now=now)
     return await get_own_reservation(visitor_id=visitor_id, reservation_id=reservation.id)
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime, time
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from i18n import pick
+from server.tickets.service import Crowd
 from server.venues.models import Venue, VenueKind
 from server.venues.service import hours_on
 
@@ -53,6 +55,9 @@ class TodayOut(BaseModel):
 
 
 class VenueOut(BaseModel):
+    """A venue; `level` measures `occupancy` against `capacity` when the venue has an
+    instantaneous cap, else today's bookings against today's slots (`level_basis` says which)."""
+
     id: int
     code: str
     kind: VenueKind
@@ -74,6 +79,10 @@ class VenueOut(BaseModel):
     night_open: bool
     opening_hours: list[HoursOut]
     today: TodayOut
+    occupancy: int | None = Field(None, description="people inside now")
+    capacity: int | None = Field(None, description="the instantaneous cap, or null")
+    level: Literal["comfortable", "busy", "crowded", "full"] | None = None
+    level_basis: Literal["instant_capacity", "bookings"] | None = None
 
 
 def _hhmm(value: time | None) -> str | None:
@@ -85,8 +94,8 @@ def is_night_open(venue: Venue) -> bool:
     return any(h.closes_at >= NIGHT_FROM for h in venue.opening_hours)
 
 
-def venue_out(venue: Venue, language: str, now: datetime) -> VenueOut:
-    """The public view of a venue in one language, with today's hours at `now`."""
+def venue_out(venue: Venue, language: str, now: datetime, crowd: Crowd | None = None) -> VenueOut:
+    """The public view of a venue in one language, with today's hours at `now` and its crowd."""
     today = hours_on(venue, now.date())
     return VenueOut(
         id=venue.id,
@@ -141,4 +150,8 @@ def venue_out(venue: Venue, language: str, now: datetime) -> VenueOut:
             last_entry_at=_hhmm(today.last_entry_at),
             closed_reason=pick(today.closing_reason, language) or None,
         ),
+        occupancy=crowd.occupancy if crowd else None,
+        capacity=crowd.capacity if crowd else venue.instant_capacity,
+        level=crowd.level if crowd else None,
+        level_basis=crowd.basis if crowd else None,
     )

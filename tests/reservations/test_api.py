@@ -314,3 +314,24 @@ async def test_slot_listing_shows_crowd_levels_and_roomier_alternatives(server):
                                                                       "comfortable"]  # fmt: skip
     assert [a["slot_id"] for a in by_id[full.id]["alternatives"]] == [roomy.id, next_day.id]
     assert by_id[roomy.id]["alternatives"] == []
+
+
+async def test_cancel_rolls_back_whole_when_one_of_the_party_is_already_inside(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue)
+    _, token = await make_visitor_token(server.app)
+    created = (await book(server, token, slot.id, people(2))).json()
+    inside = created["tickets"][1]["id"]
+    await Ticket.filter(id=inside).update(status=TicketStatus.USED)
+    refused = await server.client.post(
+        f"/api/v1/reservations/{created['id']}/cancel", headers=bearer(token)
+    )
+    assert refused.json()["error"]["code"] == "already_entered"
+    assert (await TimeSlot.get(id=slot.id)).booked == 2
+    statuses = (
+        await Ticket.filter(reservation_id=created["id"])
+        .order_by("id")
+        .values_list("status", flat=True)
+    )
+    assert statuses == [TicketStatus.VALID, TicketStatus.USED]
+    assert await PersonDayClaim.filter(reservation_id=created["id"]).count() == 2
