@@ -48,11 +48,15 @@ def negotiate(explicit: str | None, accept_language: str | None) -> str:
 
 @cache
 def catalogue(language: str) -> Mapping[str, str]:
-    """The translated messages of one language, read from its .po file."""
-    path = _LOCALES / _LOCALE_DIRS[language] / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as handle:
-        parsed = read_po(handle, locale=_LOCALE_DIRS[language])
-    return {str(m.id): str(m.string) for m in parsed if m.id and m.string and not m.fuzzy}
+    """The translated messages of one language, merged from its .po files (one per domain)."""
+    messages: dict[str, str] = {}
+    for path in sorted((_LOCALES / _LOCALE_DIRS[language] / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            parsed = read_po(handle, locale=_LOCALE_DIRS[language])
+        messages.update(
+            {str(m.id): str(m.string) for m in parsed if m.id and m.string and not m.fuzzy}
+        )
+    return messages
 
 
 def gettext(key: str, language: str, **params: object) -> str:

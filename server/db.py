@@ -22,6 +22,10 @@ MODEL_MODULES = [
     "server.food.models",
     "server.tours.models",
     "recommend.models",
+    "server.card.models",
+    "server.supervision.models",
+    "server.admin.models",
+    "bots.models",
 ]
 # Several processes share one SQLite file: a writer waits for the lock instead of failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 15_000

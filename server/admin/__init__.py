@@ -1,0 +1,1 @@
+"""The admin side: audit log, cockpit metrics and exports."""

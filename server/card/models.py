@@ -1,0 +1,1 @@
+"""Stored models of this package (none yet)."""

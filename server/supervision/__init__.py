@@ -1,0 +1,1 @@
+"""Market supervision: entities, credit, random inspections, complaints, risk warnings."""
