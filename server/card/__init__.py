@@ -1,1 +1,1 @@
-"""Social-security card domain: cards bound as visitor cards, card entry, library loans, benefits."""
+"""Social-security card: cards bound as visitor cards, card entry, library loans, benefits."""
