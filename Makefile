@@ -8,8 +8,7 @@ test:  ## set up and pass the whole test suite
 
 bench:  ## run the benchmarks and record them in bench/RESULTS.md
 	scripts/setup.sh
-	.venv/bin/python bench/http_read_path.py
-	.venv/bin/python bench/reservations.py
+	.venv/bin/python bench/run_all.py
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -214,6 +214,10 @@ class Servers:
             for log_path in self.log_paths:
                 print_server_log(log_path)
 
+    def pids(self) -> list[int]:
+        """The started processes' ids (to sample one with py-spy while it serves)."""
+        return [process.pid for process in self.processes]
+
     @property
     def addresses(self) -> list[tuple[str, int]]:
         """(host, port) of each process, for KeepAliveClient."""
@@ -514,10 +518,16 @@ def commit() -> str:
 
 
 def machine_line(postgres: bool = False) -> str:
-    """Platform, processors, Python (and the PostgreSQL client's version when asked)."""
+    """Platform, processors, Python (the PostgreSQL client's version when asked), and the load.
+
+    The load average when the line is written (at the end of a run) says how much other work
+    shared the machine: ratios from one run are comparable, raw rates across runs are not.
+    """
     parts = [platform.platform(), f"nproc {os.cpu_count()}", f"Python {platform.python_version()}"]
     if postgres:
         parts.append(command_output("psql", "--version"))
+    one, five, _ = os.getloadavg()
+    parts.append(f"load average {one:.1f} (1 min), {five:.1f} (5 min) at the end of the run")
     return ", ".join(parts)
 
 

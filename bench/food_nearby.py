@@ -16,12 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import platform
 import random
-import re
-import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,31 +27,30 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
+from common import (
+    BenchError,
+    drop_pg_database,
+    invoked_command,
+    machine_line,
+    percentile,
+    recreate_pg_database,
+    update_results_file,
+)
+from common import (
+    commit as current_commit,
+)
+from tortoise import connections
 
-from tortoise import connections  # noqa: E402
-
-from server import db  # noqa: E402
-from server.clock import LOCAL_TZ  # noqa: E402
-from server.config import load_settings  # noqa: E402
-from server.food import service as food  # noqa: E402
-from server.food.models import Restaurant  # noqa: E402
-from server.tours.geo import bounding_box, haversine_m  # noqa: E402
-from server.tours.planner import Place, Session, plan_route  # noqa: E402
+from server import db
+from server.clock import LOCAL_TZ
+from server.config import load_settings
+from server.food import service as food
+from server.food.models import Restaurant
+from server.tours.geo import bounding_box, haversine_m
+from server.tours.planner import Place, Session, plan_route
 
 BENCH_NAME = "food_nearby"
-RESULTS_FILE = PROJECT_ROOT / "bench" / "RESULTS.md"
-RESULTS_HEADER = """# Benchmark results
-
-Figures are measured on a shared 2-core machine, so absolute times vary from run to run: read
-each endpoint's **ratio** to the baseline measured in the same run, under the same load, not its
-raw requests/s. Each benchmark keeps its own section below (see bench/README.md); rerunning one
-replaces only its section.
-"""
 WUMA = (28.0172, 120.6553)  # Wuma Street, the old city's centre
 URBAN_SPREAD_DEGREES = 0.08  # the dense part: about ±9 km round the old city
 PREFECTURE = ((27.0, 28.6), (119.6, 121.3))  # the rest: anywhere in Wenzhou's prefecture
@@ -66,10 +61,6 @@ PAGE = 50
 BENCH_NOW = datetime(2026, 12, 1, 12, 0, tzinfo=LOCAL_TZ)
 PLANNER_PLACES = 15
 PLANNER_RUNS = 200
-
-
-class BenchError(Exception):
-    """The benchmark could not run to the end, or the two searches disagreed."""
 
 
 @dataclass
@@ -83,9 +74,7 @@ class Timing:
 
     def percentile(self, percent: int) -> float:
         """The `percent`th percentile latency in ms."""
-        if len(self.latencies_ms) < 2:
-            return self.latencies_ms[0] if self.latencies_ms else 0.0
-        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[percent - 1]
+        return percentile(self.latencies_ms, percent)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -252,24 +241,17 @@ async def postgres_database(admin_url: str) -> tuple[str, Callable[[], Awaitable
     """A fresh database on the server at `admin_url` and a function dropping it; None if down."""
     import asyncpg
 
+    name = f"etour_bench_{uuid.uuid4().hex[:8]}"
     try:
-        admin = await asyncpg.connect(admin_url, timeout=3)
+        url = await recreate_pg_database(admin_url, name)
     except (OSError, asyncpg.PostgresError, TimeoutError) as problem:
         print(f"  PostgreSQL at {admin_url} not reachable ({problem!r}): skipped", flush=True)
         return None
-    name = f"etour_bench_{uuid.uuid4().hex[:8]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    parts = urlsplit(admin_url)
 
     async def drop() -> None:
-        dropping = await asyncpg.connect(admin_url, timeout=10)
-        try:
-            await dropping.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await dropping.close()
+        await drop_pg_database(admin_url, name)
 
-    return urlunsplit(parts._replace(path=f"/{name}")), drop
+    return url, drop
 
 
 def planner_timing(rng: random.Random) -> Timing:
@@ -314,52 +296,16 @@ def results_table(timings: list[Timing]) -> str:
     return "\n".join(rows)
 
 
-def current_commit() -> str:
-    """The checked-out commit, read from .git without running git."""
-    git = PROJECT_ROOT / ".git"
-    try:
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head[:7]
-        ref = head.removeprefix("ref: ")
-        if (git / ref).exists():
-            return (git / ref).read_text().strip()[:7]
-        for line in (git / "packed-refs").read_text().splitlines():
-            if line.endswith(f" {ref}"):
-                return line.split()[0][:7]
-    except OSError:
-        pass
-    return "unknown"
-
-
-def nproc() -> str:
-    """The number of processors, as nproc says."""
-    try:
-        return subprocess.run(
-            ["nproc"], capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def invoked_command() -> str:
-    """The command line as typed from the project root."""
-    script = Path(sys.argv[0]).resolve()
-    shown = script.relative_to(PROJECT_ROOT) if script.is_relative_to(PROJECT_ROOT) else script
-    return shlex.join([".venv/bin/python", str(shown), *sys.argv[1:]])
-
-
 def results_section(
     timings: list[Timing], plans: dict[str, str], args: argparse.Namespace, started_at: datetime
 ) -> str:
-    """This benchmark's section of RESULTS.md, between its markers."""
+    """This benchmark's section of RESULTS.md (without the markers)."""
     plan_lines = "\n".join(f"- query plan ({backend}): `{plan}`" for backend, plan in plans.items())
-    return f"""<!-- bench:{BENCH_NAME} -->
-## {BENCH_NAME}: nearby restaurant search at {args.restaurants:,} restaurants
+    return f"""## {BENCH_NAME}: nearby restaurant search at {args.restaurants:,} restaurants
 
 - date (UTC): {started_at:%Y-%m-%d %H:%M}
 - commit: {current_commit()}
-- machine: {platform.platform()}, nproc {nproc()}, Python {platform.python_version()}
+- machine: {machine_line()}
 - command: `{invoked_command()}`
 - data: {args.restaurants:,} synthetic restaurants, {URBAN_SHARE:.0%} within \
 ±{URBAN_SPREAD_DEGREES}° of Wuma Street and the rest across the prefecture, \
@@ -372,21 +318,7 @@ the same page; the run stops if its answers differ from the bounding-box search'
 {plan_lines}
 
 {results_table(timings)}
-<!-- /bench:{BENCH_NAME} -->
 """
-
-
-def update_results_file(section: str) -> None:
-    """Replace this benchmark's section in RESULTS.md (append it if absent; create the file)."""
-    text = RESULTS_FILE.read_text() if RESULTS_FILE.exists() else RESULTS_HEADER
-    pattern = re.compile(
-        rf"<!-- bench:{BENCH_NAME} -->.*?<!-- /bench:{BENCH_NAME} -->\n?", re.DOTALL
-    )
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text, count=1)
-    else:
-        text = f"{text.rstrip()}\n\n{section}"
-    RESULTS_FILE.write_text(text)
 
 
 def measure_in_process(
@@ -441,8 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{BENCH_NAME}: interrupted", file=sys.stderr)
         return 130
     print(results_table(timings))
-    update_results_file(results_section(timings, plans, args, started_at))
-    print(f"recorded in {RESULTS_FILE.relative_to(PROJECT_ROOT)}")
+    update_results_file(BENCH_NAME, results_section(timings, plans, args, started_at))
+    print("recorded in bench/RESULTS.md")
     return 0
 
 

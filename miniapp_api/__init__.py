@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
-from miniapp_api import auth, food, recommendations, reservations, tickets, tours, venues
+from miniapp_api import (
+    auth,
+    card,
+    complaints,
+    food,
+    recommendations,
+    reservations,
+    tickets,
+    tours,
+    venues,
+)
 
 api = Blueprint.group(
     auth.bp,
@@ -14,5 +24,7 @@ api = Blueprint.group(
     tours.bp,
     food.bp,
     recommendations.bp,
+    complaints.bp,
+    card.bp,
     url_prefix="/api/v1",
 )

@@ -36,14 +36,18 @@ _RECOMMENDATIONS = {
 @requires(VISITOR)
 async def list_recommendations(request: Request) -> HTTPResponse:
     wanted = parse_query(request, RecommendationsQuery)
+    recommender = request.app.ctx.recommender
     found = await recommendations.recommend(
-        catalogue=await request.app.ctx.recommender.catalogue(),
+        catalogue=await recommender.catalogue(),
         visitor_id=request.ctx.principal.user_id,
         now=local_now(),
         at=wanted.at,
         position=wanted.position,
         types={wanted.type} if wanted.type else None,
         limit=wanted.limit,
+        tastes=recommender.tastes,
+        crowds=recommender.crowds(),
+        recent=recommender.recent_states,
     )
     language = language_of(request)
     return json([recommendation_out(r, language).model_dump(mode="json") for r in found])
@@ -55,11 +59,14 @@ async def list_recommendations(request: Request) -> HTTPResponse:
 @query(SimilarQuery)
 async def list_similar(request: Request, item_id: str) -> HTTPResponse:
     wanted = parse_query(request, SimilarQuery)
+    recommender = request.app.ctx.recommender
     found = await recommendations.similar_items(
-        catalogue=await request.app.ctx.recommender.catalogue(),
+        catalogue=await recommender.catalogue(),
         item_id=item_id,
         now=local_now(),
         limit=wanted.limit,
+        crowds=recommender.crowds(),
+        recent=recommender.recent_states,
     )
     language = language_of(request)
     return json([recommendation_out(r, language).model_dump(mode="json") for r in found])
@@ -77,6 +84,7 @@ async def record_event(request: Request) -> HTTPResponse:
         item_id=event.item_id,
         kind=EventKind(event.kind),
         now=local_now(),
+        tastes=request.app.ctx.recommender.tastes,
     )
     shaped = EventOut(item_id=event.item_id, kind=event.kind, recorded=recorded)
     return json(shaped.model_dump(mode="json"), status=202)
@@ -99,6 +107,8 @@ async def get_interests(request: Request) -> HTTPResponse:
 async def set_interests(request: Request) -> HTTPResponse:
     wanted = parse_body(request, InterestsIn)
     chosen = await recommendations.set_interests(
-        visitor_id=request.ctx.principal.user_id, interests=wanted.interests
+        visitor_id=request.ctx.principal.user_id,
+        interests=wanted.interests,
+        tastes=request.app.ctx.recommender.tastes,
     )
     return json(interests_out(chosen, language_of(request)).model_dump(mode="json"))

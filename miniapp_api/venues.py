@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
@@ -10,11 +12,19 @@ from server.clock import local_now
 from server.http import language_of, parse_query, query
 from server.reservations import service as reservations
 from server.reservations.schemas import SlotOut, SlotsQuery, slot_out
+from server.supervision import risk
 from server.tickets import service as tickets
 from server.venues import service as venues
 from server.venues.schemas import VenueOut, VenuesQuery, is_night_open, venue_out
 
 bp = Blueprint("venues", url_prefix="/venues")
+
+
+async def _risk_warnings(request: Request, venue_ids: list[int], now: datetime) -> dict:
+    """The venues' current risk warnings in the caller's language (cached in Redis)."""
+    return await risk.venue_warnings(
+        venue_ids, redis=request.app.ctx.redis, now=now, language=language_of(request)
+    )
 
 
 @bp.get("/")
@@ -30,8 +40,12 @@ async def list_venues(request: Request) -> HTTPResponse:
     if wanted.night is not None:
         catalogue = [v for v in catalogue if is_night_open(v) == wanted.night]
     crowds = await tickets.crowd_by_venue(venues_shown=catalogue, day=now.date())
+    warnings = await _risk_warnings(request, [v.id for v in catalogue], now)
     return json(
-        [venue_out(v, language, now, crowds.get(v.id)).model_dump(mode="json") for v in catalogue]
+        [
+            venue_out(v, language, now, crowds.get(v.id), warnings[v.id]).model_dump(mode="json")
+            for v in catalogue
+        ]
     )
 
 
@@ -42,7 +56,8 @@ async def list_venues(request: Request) -> HTTPResponse:
 async def get_venue(request: Request, venue_id: int) -> HTTPResponse:
     venue, now = await venues.get_venue(venue_id=venue_id), local_now()
     crowds = await tickets.crowd_by_venue(venues_shown=[venue], day=now.date())
-    shaped = venue_out(venue, language_of(request), now, crowds.get(venue.id))
+    warnings = await _risk_warnings(request, [venue.id], now)
+    shaped = venue_out(venue, language_of(request), now, crowds.get(venue.id), warnings[venue.id])
     return json(shaped.model_dump(mode="json"))
 
 

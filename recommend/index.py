@@ -22,12 +22,14 @@ class Hits:
     """The best items for a search, best first, with each query's similarity to each of them.
 
     `similarities[i, j]` is the cosine of item `ids[i]` with query `j`; `scores[i]` is what the
-    items were ordered by (the best of the weighted queries).
+    items were ordered by (the best of the weighted queries); `vectors[i]` is item `ids[i]`'s
+    unit vector, so a re-rank needs no second look-up.
     """
 
     ids: list[str]
     scores: np.ndarray  # (k,)
     similarities: np.ndarray  # (k, queries)
+    vectors: np.ndarray  # (k, dimension)
 
 
 class VectorIndex(Protocol):
@@ -115,12 +117,18 @@ class ExactIndex:
         """Exact search: every item is scored (see VectorIndex.search)."""
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         if not len(self.ids) or k <= 0:
-            return Hits([], np.zeros(0, np.float32), np.zeros((0, len(queries)), np.float32))
+            return Hits(
+                [],
+                np.zeros(0, np.float32),
+                np.zeros((0, len(queries)), np.float32),
+                np.zeros((0, self.dimension), np.float32),
+            )
         if len(queries) == 1 and weights is None:
             # A matrix-vector product: several times faster than a one-column matrix product.
+            # The masking below touches only rows it leaves out, so the scores of the rows kept
+            # are their similarities.
             scores = self.matrix @ queries[0]
-            similarities = scores[:, None]
-            scores = scores.copy()
+            similarities = None
         else:
             similarities = self.matrix @ queries.T  # (n, queries)
             weighted = similarities * np.asarray(
@@ -134,7 +142,28 @@ class ExactIndex:
         scores[excluded] = -np.inf
         rows = top_rows(scores, k)
         rows = rows[np.isfinite(scores[rows])]
-        return Hits([self.ids[row] for row in rows], scores[rows], similarities[rows])
+        ids = self.ids
+        return Hits(
+            [ids[row] for row in rows.tolist()],
+            scores[rows],
+            scores[rows][:, None] if similarities is None else similarities[rows],
+            self.matrix[rows],
+        )
+
+
+BLAS_THREADS = 1
+
+
+def limit_blas_threads(threads: int = BLAS_THREADS) -> None:
+    """Let numpy's BLAS use `threads` threads in this process.
+
+    A search is one matrix-vector product, bound by memory, not arithmetic: a second thread
+    barely speeds it up, and on a busy machine OpenBLAS threads spinning against other work make
+    it several times slower (the embedding model uses one thread for the same reason).
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads, user_api="blas")
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:

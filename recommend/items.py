@@ -11,12 +11,14 @@ A type whose domain is not there (its package fails to import) is left out, not 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
+from time import monotonic as time_monotonic
 from typing import Any, NamedTuple, Protocol
 
 from recommend.texts import content_hash, embedding_text
@@ -43,16 +45,13 @@ class Item:
     prior: float = 0.3  # popularity before any visitor's use: A-level, certification, rating
     kind: str = ""  # the finer sort (museum, scenic_area ...) for display
     hidden: bool = False
+    places: tuple[str, ...] = ()  # a dish's best restaurants ("restaurant:7"), best first
+    photo: str = ""  # shown, not embedded (dishes: their state has no row of its own)
 
     @property
     def type(self) -> str:
         """venue, tour, restaurant, dish or event."""
         return self.id.partition(":")[0]
-
-    @property
-    def number(self) -> int:
-        """The id within its type."""
-        return int(self.id.partition(":")[2])
 
     def content(self) -> dict[str, Any]:
         """What the item's vector is computed from."""
@@ -84,7 +83,6 @@ class Live:
     latitude: float | None = None
     longitude: float | None = None
     photo: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def visitable(self) -> bool:
@@ -104,6 +102,11 @@ def _minute(moment: time) -> int:
 
 def _time_of(minute: int) -> time:
     return time(minute // 60 % 24, minute % 60)
+
+
+def _numbers(item_ids: Iterable[str]) -> list[int]:
+    """[7, 9] for ["restaurant:7", "restaurant:9"]."""
+    return [int(item_id.partition(":")[2]) for item_id in item_ids]
 
 
 def _i18n(zh: str, en: str) -> dict[str, str]:
@@ -171,9 +174,12 @@ class VenueSource:
 
         return await Venue.filter(id=number, hidden=False).exists()
 
-    async def live(self, numbers: list[int], *, at: datetime) -> dict[int, Live]:
-        """Visible venues' hours on the day of `at` and their crowd that day."""
-        return await venue_states(await venues_for_day(numbers, at=at), at=at)
+    async def live(
+        self, numbers: list[int], *, at: datetime, crowds: Mapping[int, str | None] | None = None
+    ) -> dict[int, Live]:
+        """Visible venues open on the day of `at`: open now or later that day, and their crowd
+        that day (`crowds`, a recent snapshot of the levels, spares reading them here)."""
+        return await venue_states(numbers, at=at, crowds=crowds)
 
     async def usage_since(self, since: datetime) -> dict[int, float]:
         """Places booked per venue since `since` (cancelled bookings too: they show interest)."""
@@ -190,52 +196,75 @@ class VenueSource:
         return {venue_id: float(people or 0) for venue_id, people in rows}
 
 
-async def venues_for_day(numbers: Iterable[int], *, at: datetime) -> list[Any]:
-    """The visible venues among `numbers`, with only the day of `at`'s hours and closing."""
-    from tortoise.query_utils import Prefetch
+class CrowdBasis(NamedTuple):
+    """What tickets.crowd_by_venue reads of a venue."""
 
-    from server.venues.models import ClosingDay, OpeningHours, Venue
+    id: int
+    instant_capacity: int | None
 
-    # The venues service reads one venue, with all its hours, at a time; candidates come by the
-    # dozen and one day of their hours is enough (venues.hours_on reads these lists).
+
+async def crowd_levels(venues: Iterable[CrowdBasis], *, day: date) -> dict[int, str | None]:
+    """Each venue's crowd level on `day` (comfortable ... full; None when unmeasured)."""
+    from server.tickets import service as tickets
+
+    crowds = await tickets.crowd_by_venue(venues_shown=list(venues), day=day)
+    return {
+        venue_id: crowd.level.value if crowd.level else None for venue_id, crowd in crowds.items()
+    }
+
+
+async def venue_states(
+    numbers: Iterable[int], *, at: datetime, crowds: Mapping[int, str | None] | None = None
+) -> dict[int, Live]:
+    """The visible venues among `numbers` that open on the day of `at`, each open now or later
+    that day (or closed by then), with its crowd; `crowds` when given, else read now."""
+    from server.venues.models import ClosingDay, Venue
+
     numbers = list(numbers)
     if not numbers:
-        return []
+        return {}
     day = at.date()
-    return await Venue.filter(id__in=numbers, hidden=False).prefetch_related(
-        Prefetch("opening_hours", OpeningHours.filter(weekday=day.weekday())),
-        Prefetch("closing_days", ClosingDay.filter(date=day)),
+    # The venues service reads one venue with all its hours at a time; candidates come by the
+    # dozen, and only the day's hours matter: one joined read (a venue with no hours that
+    # weekday does not open that day, so it is left out like a hidden one) and its closings.
+    rows = await Venue.filter(
+        id__in=numbers, hidden=False, opening_hours__weekday=day.weekday()
+    ).values_list(
+        "id",
+        "name",
+        "latitude",
+        "longitude",
+        "photos",
+        "instant_capacity",
+        "opening_hours__opens_at",
+        "opening_hours__closes_at",
+        "opening_hours__last_entry_at",
     )
-
-
-async def venue_states(venues_shown: list[Any], *, at: datetime) -> dict[int, Live]:
-    """Each venue's state at `at`: open now, opening later that day, or closed; its crowd."""
-    from server.tickets import service as tickets
-    from server.venues import service as venues
-
-    crowds = await tickets.crowd_by_venue(venues_shown=venues_shown, day=at.date())
+    closed = set(
+        await ClosingDay.filter(venue_id__in=[row[0] for row in rows], date=day).values_list(
+            "venue_id", flat=True
+        )
+    )
+    if crowds is None:
+        crowds = await crowd_levels([CrowdBasis(row[0], row[5]) for row in rows], day=day)
+    moment = at.time().replace(tzinfo=None)
     states = {}
-    for venue in venues_shown:
-        hours = venues.hours_on(venue, at.date())
+    for venue_id, name, latitude, longitude, photos, _, opens, closes, last_entry in rows:
+        if venue_id in closed:
+            continue  # a special closing day (holiday, maintenance): it does not open that day
         open_now, opens_at = False, None
-        if hours.is_open_day:
-            last_entry = hours.last_entry_at or hours.closes_at
-            moment = at.time().replace(tzinfo=None)
-            if moment < hours.opens_at:
-                opens_at = hours.opens_at
-            elif moment < min(last_entry, hours.closes_at):
-                open_now = True
-        crowd = crowds.get(venue.id)
-        states[venue.id] = Live(
-            name=venue.name,
+        if moment < opens:
+            opens_at = opens
+        elif moment < min(last_entry or closes, closes):
+            open_now = True
+        states[venue_id] = Live(
+            name=name,
             open_now=open_now,
             opens_at=opens_at,
-            open_today=hours.is_open_day,
-            crowd_level=crowd.level.value if crowd and crowd.level else None,
-            latitude=venue.latitude,
-            longitude=venue.longitude,
-            photo=(venue.photos or [""])[0],
-            extra={"kind": venue.kind.value, "closes_at": hours.closes_at},
+            crowd_level=crowds.get(venue_id),
+            latitude=latitude,
+            longitude=longitude,
+            photo=(photos or [""])[0],
         )
     return states
 
@@ -270,14 +299,6 @@ class _Session(NamedTuple):
 def _weekdays_touching(at: datetime) -> list[int]:
     """The day of `at` and the one before (whose late sessions run past midnight)."""
     return [at.weekday(), (at.weekday() - 1) % 7]
-
-
-def _day_hours(relation: str, at: datetime) -> Any:
-    from tortoise.query_utils import Prefetch
-
-    from server.food.models import RestaurantHours
-
-    return Prefetch(relation, RestaurantHours.filter(weekday__in=_weekdays_touching(at)))
 
 
 class RestaurantSource:
@@ -328,27 +349,43 @@ class RestaurantSource:
         return await Restaurant.filter(id=number, hidden=False).exists()
 
     async def live(self, numbers: list[int], *, at: datetime) -> dict[int, Live]:
-        """Visible restaurants' sessions on the day of `at`."""
+        """Visible restaurants with a session on the day of `at` (or one running past the
+        midnight before it): open now, or from when later that day."""
         from server.food import service as food
         from server.food.models import Restaurant
 
-        # food.restaurants_by_ids loads whole menus too; here only the day's hours matter.
-        found = await Restaurant.filter(id__in=numbers, hidden=False).prefetch_related(
-            _day_hours("hours", at)
+        if not numbers:
+            return {}
+        # food.restaurants_by_ids loads whole menus too; here only the day's sessions matter, in
+        # one joined read of plain rows (a dish's state may need dozens of restaurants).
+        rows = await Restaurant.filter(
+            id__in=numbers, hidden=False, hours__weekday__in=_weekdays_touching(at)
+        ).values_list(
+            "id",
+            "name",
+            "latitude",
+            "longitude",
+            "photos",
+            "hours__weekday",
+            "hours__opens_at",
+            "hours__closes_at",
         )
+        found: dict[int, tuple[tuple, list[_Session]]] = {}
+        for restaurant_id, name, latitude, longitude, photos, *session in rows:
+            entry = found.setdefault(restaurant_id, ((name, latitude, longitude, photos), []))
+            entry[1].append(_Session(*session))
         states = {}
-        for restaurant in found:
-            sessions = food.sessions_on(restaurant.hours, at.date())
-            open_now, opens_at = sessions_state(sessions, at)
-            states[restaurant.id] = Live(
-                name=restaurant.name,
+        for restaurant_id, ((name, latitude, longitude, photos), sessions) in found.items():
+            day = food.sessions_on(sessions, at.date())
+            open_now, opens_at = sessions_state(day, at)
+            states[restaurant_id] = Live(
+                name=name,
                 open_now=open_now,
                 opens_at=opens_at,
-                open_today=bool(sessions),
-                latitude=restaurant.latitude,
-                longitude=restaurant.longitude,
-                photo=(restaurant.photos or [""])[0],
-                extra={"price_level": restaurant.price_level, "rating": restaurant.rating},
+                open_today=bool(day),
+                latitude=latitude,
+                longitude=longitude,
+                photo=(photos or [""])[0],
             )
         return states
 
@@ -357,13 +394,39 @@ class RestaurantSource:
         return {}
 
 
+PLACES_PER_DISH = 8  # a dish is where it is served: its best few places are enough
+
+
+async def best_places(dish_ids: Iterable[int] | None = None) -> dict[int, list[int]]:
+    """The visible restaurants serving each dish, best first (certified, signature, rating),
+    at most PLACES_PER_DISH; every dish's when `dish_ids` is None."""
+    from server.food.models import RestaurantDish
+
+    # food.best_restaurants_for ranks one dish's places the same way, loading them whole.
+    query = RestaurantDish.filter(restaurant__hidden=False)
+    if dish_ids is not None:
+        query = query.filter(dish_id__in=list(dish_ids))
+    rows = await query.values_list(
+        "dish_id", "restaurant_id", "restaurant__certified", "signature", "restaurant__rating"
+    )
+    ranked: dict[int, list[tuple]] = {}
+    for dish_id, restaurant_id, certified, signature, rating in rows:
+        ranked.setdefault(dish_id, []).append(
+            (not certified, not signature, -(rating or 0.0), restaurant_id)
+        )
+    return {
+        dish_id: [entry[-1] for entry in sorted(entries)[:PLACES_PER_DISH]]
+        for dish_id, entries in ranked.items()
+    }
+
+
 class DishSource:
-    """Wenzhou dishes: recommendable while some visible restaurant serves them."""
+    """Wenzhou dishes: recommendable while one of their best places is visible and open."""
 
     type = "dish"
 
     async def load(self, *, include_hidden: bool = False) -> list[Item]:
-        """Every dish with its aliases and county as tags; served more widely, more popular."""
+        """Every dish with its aliases and county as tags, and its best places."""
         from tortoise.functions import Count
 
         from server.food.counties import county_names
@@ -375,6 +438,7 @@ class DishSource:
             .group_by("dish_id")
             .values_list("dish_id", "places")
         )
+        places = await best_places()
         items = []
         for dish in await Dish.all().order_by("id"):
             county = county_names(dish.county)
@@ -386,7 +450,6 @@ class DishSource:
                 ]
                 for language in ("zh-CN", "en")
             }
-            places = served.get(dish.id, 0)
             items.append(
                 Item(
                     id=f"dish:{dish.id}",
@@ -394,9 +457,11 @@ class DishSource:
                     category=DISH_CATEGORY,
                     tags=tags,
                     description=dish.story or {},
-                    prior=min(1.0, 0.2 + 0.2 * math.log1p(places)),
+                    prior=min(1.0, 0.2 + 0.2 * math.log1p(served.get(dish.id, 0))),
                     kind="dish",
-                    hidden=not places,  # served nowhere (visible): nothing to recommend
+                    photo=dish.photo,
+                    hidden=not served.get(dish.id),  # served nowhere: nothing to recommend
+                    places=tuple(f"restaurant:{rid}" for rid in places.get(dish.id, [])),
                 )
             )
         return [item for item in items if include_hidden or not item.hidden]
@@ -407,40 +472,53 @@ class DishSource:
 
         return await Dish.filter(id=number).exists()
 
-    async def live(self, numbers: list[int], *, at: datetime) -> dict[int, Live]:
-        """Dishes served by a visible restaurant: open now if one of those is open now."""
-        from server.food import service as food
-        from server.food.models import Dish, RestaurantDish
+    async def live(
+        self,
+        numbers: list[int],
+        *,
+        at: datetime,
+        known: Mapping[int, Item] | None = None,
+        restaurant_live: Mapping[int, Live] | None = None,
+    ) -> dict[int, Live]:
+        """A dish's state is its places': served now if one is open now, else from the first
+        opening later that day; a dish none of whose best places is visible is unavailable.
 
-        # A dish may be served in hundreds of places, which share a handful of opening
-        # sessions: read the distinct sessions per dish, not every restaurant's hours.
-        serving = RestaurantDish.filter(dish_id__in=numbers, restaurant__hidden=False)
-        served = set(await serving.distinct().values_list("dish_id", flat=True))
-        if not served:
-            return {}
-        rows = (
-            await serving.filter(restaurant__hours__weekday__in=_weekdays_touching(at))
-            .distinct()
-            .values_list(
-                "dish_id",
-                "restaurant__hours__weekday",
-                "restaurant__hours__opens_at",
-                "restaurant__hours__closes_at",
-            )
-        )
-        sessions: dict[int, list[_Session]] = {}
-        for dish_id, weekday, opens_at, closes_at in rows:
-            sessions.setdefault(dish_id, []).append(_Session(weekday, opens_at, closes_at))
+        `known` holds the dishes as the catalogue read them (names, photos, best places: a dish
+        may be served in hundreds of restaurants), else they are read; `restaurant_live` may
+        hold the places' states already.
+        """
+        from server.food.models import Dish
+
+        known = dict(known or {})
+        unknown = [number for number in numbers if number not in known]
+        if unknown:
+            places = await best_places(unknown)
+            for dish in await Dish.filter(id__in=unknown):
+                known[dish.id] = Item(
+                    id=f"dish:{dish.id}",
+                    name=dish.name,
+                    category=DISH_CATEGORY,
+                    photo=dish.photo,
+                    places=tuple(f"restaurant:{rid}" for rid in places.get(dish.id, [])),
+                )
+        where = {number: _numbers(known[number].places) for number in numbers if number in known}
+        restaurants = restaurant_live
+        if restaurants is None:
+            wanted = sorted({rid for ids in where.values() for rid in ids})
+            restaurants = await RestaurantSource().live(wanted, at=at)
         states = {}
-        for dish in await Dish.filter(id__in=served):
-            day = food.sessions_on(sessions.get(dish.id, []), at.date())
-            open_now, opens_at = sessions_state(day, at)
-            states[dish.id] = Live(
-                name=dish.name,
+        for number, place_ids in where.items():
+            found = [restaurants[rid] for rid in place_ids if rid in restaurants]
+            if not found:
+                continue
+            open_now = any(place.open_now for place in found)
+            later = [place.opens_at for place in found if place.opens_at is not None]
+            states[number] = Live(
+                name=known[number].name,
                 open_now=open_now,
-                opens_at=opens_at,
-                open_today=bool(day),
-                photo=dish.photo,
+                opens_at=None if open_now or not later else min(later),
+                open_today=any(place.open_today for place in found),
+                photo=known[number].photo,
             )
         return states
 
@@ -453,6 +531,22 @@ class DishSource:
 
 TOUR_CATEGORY = _i18n("导览路线", "guided tour")
 NIGHT_TOUR_CATEGORY = _i18n("夜游导览路线", "night guided tour")
+
+
+class _TourRow(NamedTuple):
+    """What a tour's state needs of its row."""
+
+    id: int
+    name: dict[str, str]
+    venue_id: int | None
+    night: bool
+    starts_at: time | None
+    cover_photo: str
+
+
+def venues_of(tours: Iterable[_TourRow]) -> set[int]:
+    """The venues the tours belong to."""
+    return {tour.venue_id for tour in tours if tour.venue_id}
 
 
 class TourSource:
@@ -496,26 +590,34 @@ class TourSource:
 
         return await Tour.filter(id=number, hidden=False).exists()
 
-    async def live(self, numbers: list[int], *, at: datetime) -> dict[int, Live]:
-        """A venue's tour follows the venue's hours and crowd; a night tour starts after dark."""
-        from server.tours.models import Tour
+    async def live(
+        self, numbers: list[int], *, at: datetime, venue_live: Mapping[int, Live] | None = None
+    ) -> dict[int, Live]:
+        """A venue's tour follows the venue's hours and crowd; a night tour starts after dark.
 
-        tours = await Tour.filter(id__in=numbers, hidden=False).prefetch_related("stops")
-        venue_ids = {tour.venue_id for tour in tours if tour.venue_id}
-        venue_live = await venue_states(await venues_for_day(venue_ids, at=at), at=at)
+        `venue_live` may hold the venues' states already (read with other candidates').
+        A tour's position is its first stop's, which the catalogue holds.
+        """
+        tours = await self.rows(numbers)
+        if venue_live is None:
+            venue_live = await VenueSource().live(sorted(venues_of(tours)), at=at)
+        return self.states(tours, venue_live=venue_live, at=at)
+
+    def states(
+        self, tours: Iterable[_TourRow], *, venue_live: Mapping[int, Live], at: datetime
+    ) -> dict[int, Live]:
+        """The tours' states from their venues' (a tour of a hidden or closed venue is left out)."""
         states = {}
+        moment = at.time().replace(tzinfo=None)
         for tour in tours:
-            stops = sorted(tour.stops, key=lambda stop: stop.position)
-            first = stops[0] if stops else None
             open_now, opens_at, open_today, crowd = True, None, True, None
             if tour.venue_id:
                 venue = venue_live.get(tour.venue_id)
                 if venue is None:
-                    continue  # its venue is hidden: the tour cannot be walked
+                    continue  # its venue is hidden or closed that day: the tour cannot be walked
                 open_now, opens_at = venue.open_now, venue.opens_at
                 open_today, crowd = venue.open_today, venue.crowd_level
             starts = tour.starts_at or NIGHT_FROM
-            moment = at.time().replace(tzinfo=None)
             if tour.night and open_now and moment < min(starts, NIGHT_FROM):
                 open_now, opens_at = False, min(starts, NIGHT_FROM)
             states[tour.id] = Live(
@@ -524,12 +626,18 @@ class TourSource:
                 opens_at=opens_at,
                 open_today=open_today,
                 crowd_level=crowd,
-                latitude=first.latitude if first else None,
-                longitude=first.longitude if first else None,
                 photo=tour.cover_photo,
-                extra={"night": tour.night, "stops": len(stops)},
             )
         return states
+
+    async def rows(self, numbers: list[int]) -> list[_TourRow]:
+        """The visible tours among `numbers`, as plain rows."""
+        from server.tours.models import Tour
+
+        if not numbers:
+            return []
+        found = await Tour.filter(id__in=numbers, hidden=False).values_list(*_TourRow._fields)
+        return [_TourRow(*row) for row in found]
 
     async def usage_since(self, since: datetime) -> dict[int, float]:
         """Visitors who walked part of each tour since `since`."""
@@ -557,8 +665,6 @@ def sources() -> dict[str, ItemSource]:
     """The adapters of the types whose domains are present, by type."""
     global _sources
     if _sources is None:
-        import importlib
-
         found: dict[str, ItemSource] = {}
         for type_name, (adapter, modules) in _ADAPTERS.items():
             try:
@@ -588,18 +694,139 @@ async def item_exists(item_id: str) -> bool:
     return await sources()[parsed[0]].exists(parsed[1])
 
 
-async def live_states(item_ids: Iterable[str], *, at: datetime) -> dict[str, Live]:
-    """The fresh state of each visible item at `at`; hidden and unknown items are missing."""
+async def live_states(
+    item_ids: Iterable[str],
+    *,
+    at: datetime,
+    known: Callable[[str], Item | None] | None = None,
+    crowds: Mapping[int, str | None] | None = None,
+) -> dict[str, Live]:
+    """The fresh state of each visible item at `at`; hidden, unknown and unavailable items
+    (closed all that day, a dish none of whose places is open) are missing.
+
+    `known` gives an item as the catalogue read it (a dish's best places, so its menus are not
+    read again); `crowds` the venues' crowd levels from a recent snapshot (else read now).
+    """
     by_type: dict[str, list[int]] = {}
     for item_id in item_ids:
         parsed = parse_item_id(item_id)
         if parsed is not None and parsed[0] in sources():
             by_type.setdefault(parsed[0], []).append(parsed[1])
-    states: dict[str, Live] = {}
-    for type_name, numbers in by_type.items():
-        found = await sources()[type_name].live(numbers, at=at)
-        states.update({f"{type_name}:{number}": live for number, live in found.items()})
-    return states
+    # Tours need their venues' states and dishes their places': read those together with the
+    # venue and restaurant candidates', in one read each, rather than again per type.
+    tours = await TourSource().rows(by_type["tour"]) if by_type.get("tour") else []
+    dishes: dict[int, Item] = {}
+    if known is not None:
+        for number in by_type.get("dish", []):
+            dish = known(f"dish:{number}")
+            if dish is not None:
+                dishes[number] = dish
+    dish_places = {rid for dish in dishes.values() for rid in _numbers(dish.places)}
+    venues = sorted({*by_type.get("venue", []), *venues_of(tours)})
+    restaurants = sorted({*by_type.get("restaurant", []), *dish_places})
+    venue_live = await VenueSource().live(venues, at=at, crowds=crowds) if venues else {}
+    restaurant_live = await RestaurantSource().live(restaurants, at=at) if restaurants else {}
+    found: dict[str, dict[int, Live]] = {"venue": venue_live, "restaurant": restaurant_live}
+    if tours:
+        found["tour"] = TourSource().states(tours, venue_live=venue_live, at=at)
+    if by_type.get("dish"):
+        # Dishes the catalogue does not know yet read their places, and those places' states.
+        found["dish"] = await DishSource().live(
+            by_type["dish"],
+            at=at,
+            known=dishes,
+            restaurant_live=restaurant_live if len(dishes) == len(by_type["dish"]) else None,
+        )
+    return {
+        f"{type_name}:{number}": found[type_name][number]
+        for type_name, numbers in by_type.items()
+        for number in numbers
+        if number in found.get(type_name, {})
+    }
+
+
+STATE_TTL_SECONDS = 10.0
+MAX_KEPT_STATES = 50_000
+# Bumped by every save or delete (in this process) of a row an item's state is read from.
+_changes = 0
+
+
+async def _state_changed(*_: Any) -> None:
+    global _changes
+    _changes += 1
+
+
+def _watch_state_changes() -> None:
+    """Have saves and deletes of the rows states are read from bump `_changes` (once)."""
+    from tortoise.signals import post_delete, post_save
+
+    watched = []
+    for module, names in (
+        ("server.venues.models", ("Venue", "OpeningHours", "ClosingDay")),
+        ("server.food.models", ("Restaurant", "RestaurantHours", "RestaurantDish", "Dish")),
+        ("server.tours.models", ("Tour",)),
+    ):
+        try:
+            models = importlib.import_module(module)
+        except ImportError:
+            continue  # that domain is not there: nothing of it to watch
+        watched.extend(getattr(models, name) for name in names)
+    post_save(*watched)(_state_changed)  # registering the same listener again is a no-op
+    post_delete(*watched)(_state_changed)
+
+
+class RecentStates:
+    """Items' states at the present minute, kept up to STATE_TTL_SECONDS in this process.
+
+    Requests of the same moment share their candidates' states (popular items are everybody's
+    candidates) instead of reading them again, unavailable ones included. A change saved in this
+    process (hiding an item, a closing day, new hours ...) drops them all at once; one saved by
+    another process, or by a bulk UPDATE, counts within STATE_TTL_SECONDS. Crowds come from the
+    snapshot passed in, seconds old too.
+    """
+
+    def __init__(
+        self, *, ttl_seconds: float = STATE_TTL_SECONDS, max_kept: int = MAX_KEPT_STATES
+    ) -> None:
+        _watch_state_changes()
+        self.ttl_seconds = ttl_seconds
+        self.max_kept = max_kept
+        self._minute: datetime | None = None
+        self._seen_changes = _changes
+        self._kept: dict[str, tuple[float, Live | None]] = {}
+
+    async def states(
+        self,
+        item_ids: Iterable[str],
+        *,
+        at: datetime,
+        known: Callable[[str], Item | None] | None = None,
+        crowds: Mapping[int, str | None] | None = None,
+    ) -> dict[str, Live]:
+        """As live_states, for `at` the present: kept ones, and the rest read (and kept)."""
+        minute = at.replace(second=0, microsecond=0)
+        if minute != self._minute or self._seen_changes != _changes:
+            self._kept.clear()
+            self._minute, self._seen_changes = minute, _changes
+        now = time_monotonic()
+        found: dict[str, Live] = {}
+        missing = []
+        for item_id in item_ids:
+            entry = self._kept.get(item_id)
+            if entry is None or now - entry[0] >= self.ttl_seconds:
+                missing.append(item_id)
+            elif entry[1] is not None:
+                found[item_id] = entry[1]
+        if missing:
+            changes = _changes
+            fresh = await live_states(missing, at=at, known=known, crowds=crowds)
+            found.update(fresh)
+            # A change saved while these were read may be missing from them: do not keep them.
+            if changes == _changes and self._minute == minute:
+                if len(self._kept) + len(missing) > self.max_kept:
+                    self._kept.clear()
+                self._kept.update({item_id: (now, fresh.get(item_id)) for item_id in missing})
+        return found
 
 
 async def usage_since(since: datetime) -> dict[str, float]:

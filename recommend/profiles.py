@@ -9,9 +9,12 @@ strong, unfading signals, which is what a new visitor's recommendations start fr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -260,18 +263,28 @@ async def visitor_signals(*, visitor_id: int, now: datetime) -> list[Signal]:
 
     since = now - HORIZON
     events = (
-        await VisitorEvent.filter(visitor_id=visitor_id, created_at__gte=since)
+        VisitorEvent.filter(visitor_id=visitor_id, created_at__gte=since)
         .order_by("-created_at", "-id")
         .limit(MAX_EVENTS)
         .values_list("item_id", "kind", "created_at")
     )
-    signals = [Signal(item_id, str(kind), at) for item_id, kind, at in events]
-    for reader in (_booking_signals, _review_signals, _tour_signals):
-        try:
-            signals.extend(await reader(visitor_id, since))
-        except ImportError as problem:  # a domain not there yet
-            log.debug("no %s signals: %s", reader.__name__, problem)
+    found = await asyncio.gather(
+        events, *(_signals_of(reader, visitor_id, since) for reader in _READERS)
+    )
+    signals = [Signal(item_id, str(kind), at) for item_id, kind, at in found[0]]
+    for more in found[1:]:
+        signals.extend(more)
     return signals
+
+
+async def _signals_of(
+    reader: Callable[[int, datetime], Awaitable[list[Signal]]], visitor_id: int, since: datetime
+) -> list[Signal]:
+    try:
+        return await reader(visitor_id, since)
+    except ImportError as problem:  # a domain not there yet
+        log.debug("no %s signals: %s", reader.__name__, problem)
+        return []
 
 
 async def _booking_signals(visitor_id: int, since: datetime) -> list[Signal]:
@@ -317,9 +330,64 @@ async def _tour_signals(visitor_id: int, since: datetime) -> list[Signal]:
     return [Signal(f"tour:{tour_id}", "tour_visit", at) for tour_id, at in rows]
 
 
+_READERS = (_booking_signals, _review_signals, _tour_signals)
+
+
 async def interests_of(*, visitor_id: int) -> list[str]:
     """The interests the visitor chose (known codes only, in the order chosen)."""
     from recommend.models import VisitorInterests
 
     chosen = await VisitorInterests.get_or_none(visitor_id=visitor_id)
     return [code for code in (chosen.interests if chosen else []) if code in INTERESTS]
+
+
+TASTE_TTL_SECONDS = 30.0
+MAX_CACHED_VISITORS = 10_000
+
+
+class TasteCache:
+    """Visitors' signals and chosen interests, kept a short while in this process.
+
+    Otherwise every recommendation request reads five tables for them. A visitor's own events
+    and interests, recorded through recommend.service in this process, drop their entry at once;
+    what other domains record (bookings, entries, reviews, tour walks) and other processes'
+    changes show within TASTE_TTL_SECONDS.
+    """
+
+    def __init__(
+        self, *, ttl_seconds: float = TASTE_TTL_SECONDS, max_visitors: int = MAX_CACHED_VISITORS
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_visitors = max_visitors
+        self._entries: OrderedDict[int, tuple[float, list[Signal], list[str]]] = OrderedDict()
+        self._changes = 0  # counts forget() calls: a read that overlapped one is not kept
+
+    async def taste_of(self, *, visitor_id: int, now: datetime) -> tuple[list[Signal], list[str]]:
+        """The visitor's signals and interests: remembered, or read (and remembered)."""
+        entry = self._entries.get(visitor_id)
+        if entry is not None and time.monotonic() - entry[0] < self.ttl_seconds:
+            self._entries.move_to_end(visitor_id)
+            return entry[1], entry[2]
+        changes, read_at = self._changes, time.monotonic()
+        signals, interests = await read_taste(visitor_id=visitor_id, now=now)
+        # An event recorded while this read was under way may be missing from it: keep only a
+        # read that no change overlapped.
+        if changes == self._changes:
+            self._entries[visitor_id] = (read_at, signals, interests)
+            self._entries.move_to_end(visitor_id)
+            while len(self._entries) > self.max_visitors:
+                self._entries.popitem(last=False)
+        return signals, interests
+
+    def forget(self, visitor_id: int) -> None:
+        """The visitor did something: read their taste afresh next time."""
+        self._changes += 1
+        self._entries.pop(visitor_id, None)
+
+
+async def read_taste(*, visitor_id: int, now: datetime) -> tuple[list[Signal], list[str]]:
+    """The visitor's signals and chosen interests, from the database."""
+    signals, interests = await asyncio.gather(
+        visitor_signals(visitor_id=visitor_id, now=now), interests_of(visitor_id=visitor_id)
+    )
+    return signals, interests

@@ -133,14 +133,24 @@ def profile_candidates(
     )
     to_profile = hits.scores
     if profile.anchor_vectors is None or not hits.ids:
-        return [Candidate(i, float(s)) for i, s in zip(hits.ids, to_profile[:k], strict=False)]
-    to_anchors = catalogue.index.vectors(hits.ids) @ profile.anchor_vectors.T
+        return [
+            Candidate(item_id, score)
+            for item_id, score in zip(hits.ids, to_profile[:k].tolist(), strict=False)
+        ]
+    to_anchors = hits.vectors @ profile.anchor_vectors.T
     best = to_anchors.argmax(axis=1)
     to_best = to_anchors[np.arange(len(best)), best]
     similarity = 0.5 * (to_profile + to_best)
+    rows = top_rows(similarity, k)
     return [
-        Candidate(hits.ids[row], float(similarity[row]), int(best[row]), float(to_best[row]))
-        for row in top_rows(similarity, k)
+        Candidate(hits.ids[row], score, anchor, anchor_score)
+        for row, score, anchor, anchor_score in zip(
+            rows.tolist(),
+            similarity[rows].tolist(),
+            best[rows].tolist(),
+            to_best[rows].tolist(),
+            strict=True,
+        )
     ]
 
 
@@ -150,13 +160,17 @@ def popular_candidates(
     k: int,
     types: Collection[str] | None = None,
     position: tuple[float, float] | None = None,
+    evening: bool = False,
     exclude: Collection[str] = (),
     weights: Weights = DEFAULT_WEIGHTS,
 ) -> list[Candidate]:
-    """The k most popular items, nearby ones first when the visitor's position is known."""
+    """The k most popular items, nearby ones first when the visitor's position is known, and
+    those open late first in the evening."""
     if not catalogue.items:
         return []
     score = weights.cold_popularity * catalogue.popularity.astype(np.float64)
+    if evening:
+        score = score + weights.night * catalogue.night
     if position is not None:
         distances = haversine_m(*position, catalogue.latitude, catalogue.longitude)
         score = score + weights.cold_distance * closeness(distances)
@@ -187,15 +201,17 @@ def mmr_order(relevance: np.ndarray, redundancy: np.ndarray, limit: int, diversi
     return chosen
 
 
-def _redundancy(catalogue: Catalogue, items: list[Item]) -> np.ndarray:
-    """How alike each pair of items is: vector cosine, at least SAME_KIND_REDUNDANCY if one kind."""
+def _redundancy(catalogue: Catalogue, items: list[Item], rows: np.ndarray) -> np.ndarray:
+    """How alike each pair of items is: vector cosine, at least SAME_KIND_REDUNDANCY if one kind.
+
+    `rows` are the items' rows in the catalogue."""
     index = catalogue.index
     vectors = np.zeros((len(items), index.dimension), dtype=np.float32)
     indexed = [row for row, item in enumerate(items) if item.id in index]
     if indexed:
         vectors[indexed] = index.vectors([items[row].id for row in indexed])
     alike = vectors @ vectors.T
-    kinds = np.array([item.kind or item.type for item in items])
+    kinds = catalogue.kind_codes[rows]
     same_kind = kinds[:, None] == kinds[None, :]
     return np.maximum(alike, SAME_KIND_REDUNDANCY * same_kind)
 
@@ -217,31 +233,49 @@ def rerank(
     `live` holds the fresh state of the candidates: one missing from it is hidden or gone.
     `live_now` says `at` is the present (crowds are the live ones, not a day's bookings).
     """
-    kept = [c for c in candidates if c.item_id in live and live[c.item_id].visitable]
+    kept = []
+    states = []
+    for candidate in candidates:
+        state = live.get(candidate.item_id)
+        if state is not None and state.visitable:
+            kept.append(candidate)
+            states.append(state)
     if not kept:
         return []
-    items = [catalogue.items[catalogue.row_of[c.item_id]] for c in kept]
-    states = [live[c.item_id] for c in kept]
-    rows = np.array([catalogue.row_of[c.item_id] for c in kept])
-    similarity = np.array([c.similarity for c in kept])
+    row_list = [catalogue.row_of[c.item_id] for c in kept]
+    items = [catalogue.items[row] for row in row_list]
+    rows = np.array(row_list)
+    count = len(kept)
+    similarity = np.fromiter((c.similarity for c in kept), dtype=np.float64, count=count)
     distances = None
     if position is not None:
-        lats = np.array([s.latitude if s.latitude is not None else np.nan for s in states])
-        lngs = np.array([s.longitude if s.longitude is not None else np.nan for s in states])
+        # Where the fresh state has no position (a tour: its first stop), the catalogue's.
+        lats = np.fromiter(
+            (np.nan if s.latitude is None else s.latitude for s in states), np.float64, count
+        )
+        lngs = np.fromiter(
+            (np.nan if s.longitude is None else s.longitude for s in states), np.float64, count
+        )
+        unplaced = np.isnan(lats)
+        lats[unplaced] = catalogue.latitude[rows[unplaced]]
+        lngs[unplaced] = catalogue.longitude[rows[unplaced]]
         distances = haversine_m(*position, lats, lngs)
     evening = is_evening(at)
+    crowd = np.fromiter((CROWD_TERMS.get(s.crowd_level, 0.0) for s in states), np.float64, count)
+    open_now = np.fromiter((s.open_now for s in states), np.float64, count)
     relevance = (
         weights.similarity * similarity
         + (weights.cold_popularity if profile.is_cold else weights.popularity)
         * catalogue.popularity[rows]
-        + weights.crowd * np.array([CROWD_TERMS.get(s.crowd_level or "", 0.0) for s in states])
-        + weights.open_now * np.array([s.open_now for s in states], dtype=float)
-        + weights.night * np.array([evening and item.night for item in items], dtype=float)
+        + weights.crowd * crowd
+        + weights.open_now * open_now
     )
+    if evening:
+        relevance += weights.night * catalogue.night[rows]
     if distances is not None:
         nearness = weights.cold_distance if profile.is_cold else weights.distance
         relevance = relevance + nearness * closeness(distances)
-    order = mmr_order(relevance, _redundancy(catalogue, items), limit, weights.diversity)
+    order = mmr_order(relevance, _redundancy(catalogue, items, rows), limit, weights.diversity)
     return [
         Recommendation(
             item=items[row],
@@ -312,7 +346,9 @@ def similar_candidates(
         return []
     vector = catalogue.index.vectors([item_id])[0]
     hits = catalogue.index.search(vector, k, types=types, exclude=(item_id,))
-    return [Candidate(hit, float(score)) for hit, score in zip(hits.ids, hits.scores, strict=True)]
+    return [
+        Candidate(hit, score) for hit, score in zip(hits.ids, hits.scores.tolist(), strict=True)
+    ]
 
 
 def rank_similar(

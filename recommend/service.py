@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
 from recommend.catalogue import Catalogue
 from recommend.errors import ItemNotFound, UnknownInterest
-from recommend.items import item_exists, live_states, parse_item_id
+from recommend.items import Live, RecentStates, item_exists, live_states, parse_item_id
 from recommend.models import EventKind, VisitorEvent, VisitorInterests
 from recommend.profiles import (
     INTERESTS,
     Profile,
+    TasteCache,
     build_profile,
     interests_of,
     item_weights,
     known_items,
-    visitor_signals,
+    read_taste,
 )
 from recommend.ranking import (
     DEFAULT_WEIGHTS,
     Candidate,
     Recommendation,
     Weights,
+    is_evening,
     popular_candidates,
     profile_candidates,
     rank_similar,
@@ -31,10 +33,11 @@ from recommend.ranking import (
 )
 from server.clock import LOCAL_TZ
 
-CANDIDATES_MIN = 50
-CANDIDATES_PER_RESULT = 5
+CANDIDATES_MIN = 30
+CANDIDATES_PER_RESULT = 3
 MAX_WIDENINGS = 2  # when too few candidates are visitable, look 4x further, twice at most
 LIVE_WINDOW = timedelta(hours=1)  # a planned time this close to now is "now": live crowds
+PRESENT = timedelta(minutes=1)  # states kept for the present minute serve a time this close
 VIEW_REPEAT = timedelta(minutes=10)  # the same view again within this counts once
 MAX_INTERESTS = 8
 
@@ -46,17 +49,32 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(LOCAL_TZ)
 
 
-async def profile_of(*, visitor_id: int, catalogue: Catalogue, now: datetime) -> Profile:
-    """The visitor's taste from their signals and interests, on the catalogue's vectors."""
-    signals = await visitor_signals(visitor_id=visitor_id, now=now)
+async def profile_of(
+    *, visitor_id: int, catalogue: Catalogue, now: datetime, tastes: TasteCache | None = None
+) -> Profile:
+    """The visitor's taste from their signals and interests, on the catalogue's vectors
+    (`tastes` may remember those from a moment ago)."""
+    if tastes is None:
+        signals, interests = await read_taste(visitor_id=visitor_id, now=now)
+    else:
+        signals, interests = await tastes.taste_of(visitor_id=visitor_id, now=now)
     return build_profile(
         weights=item_weights(signals, now=now),
-        interests=await interests_of(visitor_id=visitor_id),
+        interests=interests,
         index=catalogue.index,
         interest_vectors=catalogue.interest_vectors,
         label_of=catalogue.label_of,
         known=known_items(signals),
     )
+
+
+def _states_reader(
+    recent: RecentStates | None, *, at: datetime, now: datetime
+) -> Callable[..., Awaitable[dict[str, Live]]]:
+    """The kept states' reader for the present, else the fresh one."""
+    if recent is not None and abs(at - now) < PRESENT:
+        return recent.states
+    return live_states
 
 
 def _with_similarity(
@@ -80,33 +98,35 @@ async def recommend(
     types: Collection[str] | None = None,
     limit: int = 10,
     weights: Weights = DEFAULT_WEIGHTS,
+    tastes: TasteCache | None = None,
+    crowds: Mapping[int, str | None] | None = None,
+    recent: RecentStates | None = None,
 ) -> list[Recommendation]:
     """Items for this visitor at `at` (default now): similar to their taste, visitable then,
     re-ranked for distance, crowd, hours, popularity and variety; popular and nearby ones for a
-    visitor with no history. Hidden, closed, full and unavailable items never appear."""
+    visitor with no history. Hidden, closed, full and unavailable items never appear.
+
+    `tastes` may remember the visitor's signals from a moment ago; `crowds` holds today's
+    crowd levels by venue from a snapshot seconds old (used when `at` is now); `recent` keeps
+    candidates' states of the present minute for a few seconds.
+    """
     now = local(now)
     at = local(at) if at is not None else now
     live_now = abs(at - now) <= LIVE_WINDOW
     profile = Profile(vector=None)
     if visitor_id is not None:
-        profile = await profile_of(visitor_id=visitor_id, catalogue=catalogue, now=now)
-    k = max(CANDIDATES_MIN, CANDIDATES_PER_RESULT * limit)
-    ranked: list[Recommendation] = []
-    for _ in range(MAX_WIDENINGS + 1):
-        candidates = profile_candidates(catalogue, profile, k=k, types=types)
-        if len(candidates) < limit:
-            seen = {c.item_id for c in candidates}
-            popular = popular_candidates(
-                catalogue,
-                k=k,
-                types=types,
-                position=position,
-                exclude=profile.known | seen,
-                weights=weights,
-            )
-            candidates += _with_similarity(catalogue, profile, popular)
-        states = await live_states([c.item_id for c in candidates], at=at)
-        ranked = rerank(
+        profile = await profile_of(
+            visitor_id=visitor_id, catalogue=catalogue, now=now, tastes=tastes
+        )
+    wanted = max(CANDIDATES_MIN, CANDIDATES_PER_RESULT * limit)
+    states: dict[str, Live] = {}
+    crowds_then = crowds if live_now and at.date() == now.date() else None
+    read_states = _states_reader(recent, at=at, now=now)
+
+    async def ranked_from(candidates: list[Candidate]) -> list[Recommendation]:
+        fresh = [c.item_id for c in candidates if c.item_id not in states]
+        states.update(await read_states(fresh, at=at, known=catalogue.item, crowds=crowds_then))
+        return rerank(
             candidates,
             catalogue=catalogue,
             profile=profile,
@@ -117,16 +137,44 @@ async def recommend(
             limit=limit,
             weights=weights,
         )
+
+    candidates: list[Candidate] = []
+    ranked: list[Recommendation] = []
+    k = wanted
+    for _ in range(MAX_WIDENINGS + 1):
+        candidates = profile_candidates(catalogue, profile, k=k, types=types)
+        ranked = await ranked_from(candidates)
         if len(ranked) >= limit or len(candidates) < k:
             break
         k *= 4
+    if len(ranked) < limit:
+        # Nothing known of the visitor, or too few of their kind of items open then: the
+        # popular and nearby ones fill in.
+        popular = popular_candidates(
+            catalogue,
+            k=wanted,
+            types=types,
+            position=position,
+            evening=is_evening(at),
+            exclude=profile.known | {c.item_id for c in candidates},
+            weights=weights,
+        )
+        ranked = await ranked_from(candidates + _with_similarity(catalogue, profile, popular))
     return ranked
 
 
 async def similar_items(
-    *, catalogue: Catalogue, item_id: str, now: datetime, limit: int = 10
+    *,
+    catalogue: Catalogue,
+    item_id: str,
+    now: datetime,
+    limit: int = 10,
+    crowds: Mapping[int, str | None] | None = None,
+    recent: RecentStates | None = None,
 ) -> list[Recommendation]:
-    """The items most like one item, among those open at all today and not full."""
+    """The items most like one item, among those open at all today and not full (`crowds`:
+    today's crowd levels by venue from a snapshot seconds old, else read now; `recent`: states
+    of the present minute kept a few seconds)."""
     if not await item_exists(item_id):
         raise ItemNotFound(item_id=item_id)
     source = catalogue.item(item_id)
@@ -136,15 +184,24 @@ async def similar_items(
     candidates = similar_candidates(
         catalogue, item_id, k=max(CANDIDATES_MIN, CANDIDATES_PER_RESULT * limit)
     )
-    states = await live_states([c.item_id for c in candidates], at=now)
+    states = await _states_reader(recent, at=now, now=now)(
+        [c.item_id for c in candidates], at=now, known=catalogue.item, crowds=crowds
+    )
     return rank_similar(
         candidates, catalogue=catalogue, source=source, live=states, live_now=True, limit=limit
     )
 
 
-async def record_event(*, visitor_id: int, item_id: str, kind: EventKind, now: datetime) -> bool:
+async def record_event(
+    *,
+    visitor_id: int,
+    item_id: str,
+    kind: EventKind,
+    now: datetime,
+    tastes: TasteCache | None = None,
+) -> bool:
     """Record what a visitor did with a visible item; a repeated view within minutes counts
-    once. True when recorded."""
+    once. True when recorded (and `tastes` forgets the visitor's)."""
     if parse_item_id(item_id) is None or not await item_exists(item_id):
         raise ItemNotFound(item_id=item_id)
     if kind == EventKind.VIEW:
@@ -154,6 +211,8 @@ async def record_event(*, visitor_id: int, item_id: str, kind: EventKind, now: d
         if await repeated.exists():
             return False
     await VisitorEvent.create(visitor_id=visitor_id, item_id=item_id, kind=kind, created_at=now)
+    if tastes is not None:
+        tastes.forget(visitor_id)
     return True
 
 
@@ -162,8 +221,11 @@ async def own_interests(*, visitor_id: int) -> list[str]:
     return await interests_of(visitor_id=visitor_id)
 
 
-async def set_interests(*, visitor_id: int, interests: list[str]) -> list[str]:
-    """Replace the visitor's onboarding interests (known codes, each once, in order)."""
+async def set_interests(
+    *, visitor_id: int, interests: list[str], tastes: TasteCache | None = None
+) -> list[str]:
+    """Replace the visitor's onboarding interests (known codes, each once, in order); `tastes`
+    forgets the visitor's."""
     unknown = [code for code in interests if code not in INTERESTS]
     if unknown:
         raise UnknownInterest(interest=unknown[0])
@@ -174,4 +236,6 @@ async def set_interests(*, visitor_id: int, interests: list[str]) -> list[str]:
     if not created and row.interests != chosen:
         row.interests = chosen
         await row.save(update_fields=["interests", "updated_at"])
+    if tastes is not None:
+        tastes.forget(visitor_id)
     return chosen

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from recommend.embedder import Embedder
+from recommend.embedder import Embedder, in_daemon_thread
 from recommend.items import Item, load_items
 from recommend.models import ItemEmbedding
 from recommend.profiles import interest_items
@@ -50,14 +50,21 @@ async def stored_vectors(model: str) -> dict[str, np.ndarray]:
     return {item_id: vector_from(stored) for item_id, stored in rows}
 
 
-async def save_vectors(model: str, items: Sequence[Item], vectors: np.ndarray) -> None:
-    """Store the items' vectors with their content hashes, replacing older ones."""
+async def save_vectors(
+    model: str,
+    items: Sequence[Item],
+    vectors: np.ndarray,
+    hashes: Mapping[str, str] | None = None,
+) -> None:
+    """Store the items' vectors with their content hashes (from `hashes` when computed
+    already), replacing older ones."""
     ids = [item.id for item in items]
+    hashes = hashes or {}
     rows = [
         ItemEmbedding(
             model=model,
             item_id=item.id,
-            content_hash=item.content_hash(),
+            content_hash=hashes.get(item.id) or item.content_hash(),
             vector=vector_bytes(vector),
         )
         for item, vector in zip(items, vectors, strict=True)
@@ -81,6 +88,7 @@ class ReindexReport:
     removed: int
     seconds: float  # the whole reindex: reading the catalogue, loading the model, encoding
     encode_seconds: float  # building texts, encoding and storing them
+    encode_cpu_seconds: float = 0.0  # the process's CPU time meanwhile (all threads)
 
     @property
     def unchanged(self) -> int:
@@ -120,30 +128,31 @@ async def reindex(
     stale = [item_id for item_id in current if item_id not in wanted]
     if stale:
         await ItemEmbedding.filter(model=model, item_id__in=stale).delete()
-    todo = [item for item in documents if full or current.get(item.id) != item.content_hash()]
+    hashes = {item.id: item.content_hash() for item in documents}
+    todo = [item for item in documents if full or current.get(item.id) != hashes[item.id]]
     on_total(len(todo))
     if todo:
         # Set-up, like loading the model: jieba's dictionaries (a few seconds), alongside it.
         await asyncio.gather(
-            asyncio.to_thread(embedding_tools_ready),
-            asyncio.to_thread(embedder.load) if not embedder.is_ready else asyncio.sleep(0),
+            in_daemon_thread(embedding_tools_ready),
+            in_daemon_thread(embedder.load) if not embedder.is_ready else asyncio.sleep(0),
         )
-    encoding_started = time.perf_counter()
+    encoding_started, cpu_started = time.perf_counter(), time.process_time()
     batches = [todo[first : first + batch_size] for first in range(0, len(todo), batch_size)]
     # A pipeline, so the encoder never waits: while batch i is encoded (in a thread), the texts
     # of batch i+1 are built (jieba, in another) and batch i-1 is stored.
-    building = asyncio.create_task(asyncio.to_thread(_texts, batches[0])) if batches else None
+    building = asyncio.create_task(in_daemon_thread(_texts, batches[0])) if batches else None
     storing: asyncio.Task | None = None
     try:
         for number, batch in enumerate(batches):
             texts = await building
-            encoding = asyncio.create_task(asyncio.to_thread(embedder.encode, texts))
+            encoding = asyncio.create_task(in_daemon_thread(embedder.encode, texts))
             if number + 1 < len(batches):
-                building = asyncio.create_task(asyncio.to_thread(_texts, batches[number + 1]))
+                building = asyncio.create_task(in_daemon_thread(_texts, batches[number + 1]))
             vectors = await encoding
             if storing is not None:
                 await storing
-            storing = asyncio.create_task(_store(model, batch, vectors, on_progress))
+            storing = asyncio.create_task(_store(model, batch, vectors, hashes, on_progress))
         if storing is not None:
             await storing
     finally:
@@ -158,11 +167,16 @@ async def reindex(
         removed=len(stale),
         seconds=finished - started,
         encode_seconds=finished - encoding_started,
+        encode_cpu_seconds=time.process_time() - cpu_started,
     )
 
 
 async def _store(
-    model: str, batch: list[Item], vectors: np.ndarray, on_progress: Callable[[int], object]
+    model: str,
+    batch: list[Item],
+    vectors: np.ndarray,
+    hashes: Mapping[str, str],
+    on_progress: Callable[[int], object],
 ) -> None:
-    await save_vectors(model, batch, vectors)
+    await save_vectors(model, batch, vectors, hashes)
     on_progress(len(batch))

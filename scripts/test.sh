@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# The long proofs (pytest markers storm, faults, fuzz: the oversell storm, the fault runs, the
+# schemathesis fuzzing) are part of the whole suite; ETOUR_LONG_TESTS=0 leaves them out.
+export ETOUR_LONG_TESTS="${ETOUR_LONG_TESTS:-1}"
 for backend in ${ETOUR_TEST_BACKENDS:-embedded}; do
   echo "== tests on the $backend backend =="
   ETOUR_TEST_BACKEND="$backend" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

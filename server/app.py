@@ -14,18 +14,26 @@ from sanic_ext.extensions.openapi import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
 import miniapp_api
+from bots import routes as bots_routes
 from recommend.runtime import Recommender
 from server import cache, db, observability
 from server.accounts.routes import bp as accounts_admin
 from server.accounts.wechat import MiniProgramLogin
+from server.admin.web import install as install_admin
+from server.card.issuer import HttpCardIssuer
+from server.card.routes import desk_bp as library_desk
+from server.card.routes import gate_bp as card_gate
 from server.clock import local_now
 from server.config import Settings, get_settings
-from server.http import install_error_handler
+from server.http import hoist_schema_definitions, install_error_handler, install_input_guards
 from server.personal_data import FieldCipher
 from server.reservations import service as reservations
 from server.reservations.routes import bp as slots_admin
 from server.reservations.routes import venues_bp as venue_booking_admin
 from server.signing import TokenSigner
+from server.supervision import risk as risk_feed
+from server.supervision.routes import bp as supervision_desk
+from server.supervision.routes import public_bp as supervision_public
 from server.tickets.routes import bp as gate
 
 API_TITLE = "E-Tour Wenzhou (E游温州) API"
@@ -55,6 +63,9 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
     app.ctx.settings = settings
     app.ctx.signer = TokenSigner(settings.secret())
     app.ctx.cipher = FieldCipher(settings.secret())
+    app.ctx.card_issuer = HttpCardIssuer(
+        base=settings.card_issuer_base, timeout=settings.card_issuer_timeout_seconds
+    )
     app.ctx.wechat = MiniProgramLogin(
         api_base=settings.wechat_api_base,
         appid=settings.wechat_miniapp_appid,
@@ -64,12 +75,19 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
     app.ctx.recommender = Recommender(settings.embedding_model)
 
     install_error_handler(app)
+    install_input_guards(app)
     observability.install(app)
     app.blueprint(miniapp_api.api)
     app.blueprint(accounts_admin)
     app.blueprint(slots_admin)
     app.blueprint(venue_booking_admin)
     app.blueprint(gate)
+    bots_routes.install(app)
+    app.blueprint(card_gate)
+    app.blueprint(library_desk)
+    app.blueprint(supervision_desk)
+    app.blueprint(supervision_public)
+    install_admin(app)
     _add_service_routes(app)
 
     @app.before_server_start
@@ -80,6 +98,19 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
     @app.after_server_start
     async def start_slot_keeper(app: Sanic) -> None:
         app.ctx.slot_keeper = asyncio.create_task(_keep_slots_generated(settings))
+
+    @app.after_server_start
+    async def start_risk_feed_poller(app: Sanic) -> None:
+        app.ctx.risk_poller = None
+        if settings.risk_feed_url and settings.risk_feed_interval_seconds:
+            app.ctx.risk_poller = asyncio.create_task(
+                risk_feed.keep_feed_imported(settings, app.ctx.redis)
+            )
+
+    @app.before_server_stop
+    async def stop_risk_feed_poller(app: Sanic) -> None:
+        if app.ctx.risk_poller is not None:
+            app.ctx.risk_poller.cancel()
 
     @app.after_server_start
     async def warm_embeddings(app: Sanic) -> None:
@@ -135,4 +166,5 @@ def _add_service_routes(app: Sanic) -> None:
     @app.get("/openapi.json", name="openapi_document")
     @openapi.exclude()
     async def openapi_document(request: Request) -> HTTPResponse:
-        return json(SpecificationBuilder().build(request.app).serialize())
+        document = SpecificationBuilder().build(request.app).serialize()
+        return json(hoist_schema_definitions(document))

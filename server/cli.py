@@ -66,8 +66,39 @@ def seed_demo(settings: Settings, _: argparse.Namespace) -> None:
             f"{counts['slots_created']} new time slots"
         )
         await _seed_food_and_tours()
+        await _seed_card()
+        await _seed_supervision(settings)
 
     asyncio.run(_with_database(settings, work))
+
+
+async def _seed_card() -> None:
+    """The library's demo books and the venues' social-security card benefits."""
+    from server.card.demo import load_demo_card_data
+
+    counts = await load_demo_card_data()
+    print(
+        f"demo card data: {counts['books_changed']} books, {counts['copies_added']} copies, "
+        f"{counts['benefits_changed']} card benefits added or changed"
+    )
+
+
+def card_issuer_standin(settings: Settings, args: argparse.Namespace) -> None:
+    """Run the stand-in social-security card issuer with its demo cards (CARD_ISSUER_BASE)."""
+    import time
+
+    from server.card.standin import DEMO_CARDS, CardIssuerStandIn
+
+    standin = CardIssuerStandIn(DEMO_CARDS)
+    standin.start(host=args.host, port=args.port)
+    print(f"card issuer stand-in on {standin.url} (set CARD_ISSUER_BASE={standin.url})")
+    for card in DEMO_CARDS:
+        print(f"  demo card {card.card_number} region {card.region} {card.status}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        standin.stop()
 
 
 async def _seed_food_and_tours() -> None:
@@ -90,6 +121,19 @@ async def _seed_food_and_tours() -> None:
         f"demo food and tours: {food['dishes_changed']} dishes, "
         f"{food['restaurants_changed']} restaurants, "
         f"{tours['tours_changed']} tours added or changed"
+    )
+
+
+async def _seed_supervision(settings: Settings) -> None:
+    """The demo market entities, inspectors and credit facts (after the venues they refer to)."""
+    from server.clock import local_now
+    from server.personal_data import FieldCipher
+    from server.supervision.demo import load_demo_supervision
+
+    counts = await load_demo_supervision(cipher=FieldCipher(settings.secret()), now=local_now())
+    print(
+        f"demo supervision: {counts['entities_changed']} market entities added or changed, "
+        f"{counts['inspectors_added']} inspectors, {counts['credit_records_added']} credit records"
     )
 
 
@@ -167,7 +211,7 @@ def reindex(settings: Settings, args: argparse.Namespace) -> None:
         f"reindex ({report.model}): {report.items} items and interests, {report.encoded} "
         f"encoded, {report.unchanged} unchanged, {report.removed} removed; "
         f"{report.items_per_second:.1f} items/s over {report.encode_seconds:.2f} s of encoding, "
-        f"{report.seconds:.2f} s in all"
+        f"{report.seconds:.2f} s in all ({report.encode_cpu_seconds:.2f} s of CPU encoding)"
     )
 
 
@@ -192,6 +236,20 @@ def eval_recommend(settings: Settings, args: argparse.Namespace) -> None:
         model=embedder.model_name,
     )
     print(report_table(report))
+
+
+def eval_chat(settings: Settings, args: argparse.Namespace) -> None:
+    """Chatbot intent accuracy per intent and overall on the dev set."""
+    from bots.cli import eval_chat as run
+
+    run(settings, args)
+
+
+def chat(settings: Settings, args: argparse.Namespace) -> None:
+    """Chat with the bot in the terminal (as a logged-in visitor with --visitor ID)."""
+    from bots.cli import chat as run
+
+    run(settings, args)
 
 
 def _positive(text: str) -> int:
@@ -230,11 +288,24 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--full", action="store_true", help="encode every item again")
     index.add_argument("--batch-size", type=_positive, default=512, help="items per batch")
     index.set_defaults(run=reindex)
+    issuer = commands.add_parser("card-issuer-standin", help=card_issuer_standin.__doc__)
+    issuer.add_argument("--host", default="127.0.0.1")
+    issuer.add_argument("--port", type=int, default=8700)
+    issuer.set_defaults(run=card_issuer_standin)
     evaluation = commands.add_parser("eval-recommend", help=eval_recommend.__doc__)
     evaluation.add_argument("--visitors", type=_positive, default=500)
     evaluation.add_argument("--items", type=_positive, default=400, help="catalogue size, about")
     evaluation.add_argument("--seed", type=int, default=42)
     evaluation.set_defaults(run=eval_recommend)
+    chat_evaluation = commands.add_parser("eval-chat", help=eval_chat.__doc__)
+    chat_evaluation.add_argument("--data", help="a JSON-lines file of labelled utterances")
+    chat_evaluation.add_argument("--train", help="examples to classify against (default: bots')")
+    chat_evaluation.add_argument("--show-misses", action="store_true")
+    chat_evaluation.set_defaults(run=eval_chat)
+    conversation = commands.add_parser("chat", help=chat.__doc__)
+    conversation.add_argument("--visitor", type=int, help="act as this visitor id (to book)")
+    conversation.add_argument("--lang", choices=["zh-CN", "en"], help="language of bare numbers")
+    conversation.set_defaults(run=chat)
     return parser
 
 

@@ -43,8 +43,19 @@ class Settings(BaseSettings):
     wechat_oa_appid: str = Field("", validation_alias=AliasChoices("WECHAT_OA_APPID"))
     wechat_oa_token: str = Field("", validation_alias=AliasChoices("WECHAT_OA_TOKEN"))
     wechat_oa_aes_key: str = Field("", validation_alias=AliasChoices("WECHAT_OA_AES_KEY"))
+    # The official account's AppSecret: its access token sends customer-service messages.
+    wechat_oa_secret: str = Field("", validation_alias=AliasChoices("WECHAT_OA_SECRET"))
     wechat_timeout_seconds: float = Field(
         5.0, gt=0, le=60, validation_alias=AliasChoices("WECHAT_TIMEOUT_SECONDS")
+    )
+
+    # The social-security card issuer's service (a stand-in: `etour card-issuer-standin`).
+    card_issuer_base: str = Field(
+        "http://127.0.0.1:8700",
+        validation_alias=AliasChoices("CARD_ISSUER_BASE", "ETOUR_CARD_ISSUER_BASE"),
+    )
+    card_issuer_timeout_seconds: float = Field(
+        3.0, gt=0, le=30, validation_alias=AliasChoices("CARD_ISSUER_TIMEOUT_SECONDS")
     )
 
     embedding_model: str = Field(
@@ -70,6 +81,12 @@ class Settings(BaseSettings):
     # Crowd warnings fire when occupancy crosses these percentages of a venue's instantaneous cap.
     warning_thresholds: Annotated[tuple[int, ...], NoDecode] = Field(
         (80, 100), validation_alias=AliasChoices("ETOUR_WARNING_THRESHOLDS")
+    )
+    # Risk warnings (风险预警): the weather/traffic JSON feed, polled every so many seconds
+    # (0: never; supervisors can still import on demand).
+    risk_feed_url: str = Field("", validation_alias=AliasChoices("ETOUR_RISK_FEED_URL"))
+    risk_feed_interval_seconds: int = Field(
+        600, ge=0, le=86400, validation_alias=AliasChoices("ETOUR_RISK_FEED_INTERVAL_SECONDS")
     )
 
     @field_validator("database_url")
@@ -111,11 +128,25 @@ class Settings(BaseSettings):
             raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("risk_feed_url")
+    @classmethod
+    def _risk_feed_is_http(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("ETOUR_RISK_FEED_URL must be an http(s) URL")
+        return value
+
     @field_validator("wechat_api_base")
     @classmethod
     def _wechat_base_is_http(cls, value: str) -> str:
         if urlsplit(value).scheme not in ("http", "https"):
             raise ValueError("WECHAT_API_BASE must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("card_issuer_base")
+    @classmethod
+    def _card_issuer_is_http(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("CARD_ISSUER_BASE must be an http(s) URL")
         return value.rstrip("/")
 
     @model_validator(mode="after")

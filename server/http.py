@@ -6,8 +6,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import asyncpg
 from pydantic import BaseModel, ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request, Sanic
 from sanic.exceptions import (
     BadRequest,
@@ -104,6 +106,82 @@ def query(model: type[BaseModel]) -> Callable[[Handler], Handler]:
     return apply
 
 
+# Ids are 32-bit integer columns (PostgreSQL `integer`, SQLite checks 64 bits): a larger number in
+# a path names nothing, and the drivers would fail on it (OverflowError, DataError) with a 500.
+LARGEST_ID = 2**31 - 1
+
+
+def install_input_guards(app: Sanic) -> None:
+    """Refuse integer path parameters no table can hold as a plain 404 before any handler runs."""
+
+    @app.on_request(priority=90)
+    async def refuse_impossible_ids(request: Request) -> None:
+        for name, value in (request.match_info or {}).items():
+            if isinstance(value, int) and not -LARGEST_ID <= value <= LARGEST_ID:
+                raise errors.NotFound(detail=f"{name} out of range")
+
+
+def hoist_schema_definitions(document: dict[str, Any]) -> dict[str, Any]:
+    """sanic-ext's document made valid OpenAPI 3.1 for the pydantic schemas in it.
+
+    `model_json_schema()` writes JSON Schema 2020-12 (OpenAPI 3.1's dialect: numeric
+    exclusiveMinimum, `type: null`), and puts the models a schema uses under its own `$defs`,
+    pointed at with `#/$defs/Name`: relative to the document's root, so unresolvable. Those
+    definitions move to `components.schemas`; two different models of one name (each domain's
+    `HoursOut`) get the second a numbered name. The document is copied, never changed in
+    place: the route decorators keep these schema dicts for the next call.
+    """
+    shared: dict[str, Any] = {}
+
+    def hoist(node: Any, names: dict[str, str]) -> Any:
+        if isinstance(node, list):
+            return [hoist(item, names) for item in node]
+        if not isinstance(node, dict):
+            return node
+        definitions = node.get("$defs", {})
+        if definitions:
+            names = {**names, **_component_names(definitions, shared)}
+            for name, definition in definitions.items():
+                shared.setdefault(names[name], hoist(definition, names))
+        copy = {key: hoist(value, names) for key, value in node.items() if key != "$defs"}
+        ref = copy.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            name = ref.removeprefix("#/$defs/")
+            copy["$ref"] = f"#/components/schemas/{names.get(name, name)}"
+        return copy
+
+    hoisted = hoist(document, {})
+    hoisted["openapi"] = "3.1.0"
+    components = hoisted.setdefault("components", {})
+    components["schemas"] = {**components.get("schemas", {}), **shared}
+    return hoisted
+
+
+def _component_names(definitions: dict[str, Any], shared: dict[str, Any]) -> dict[str, str]:
+    """A component name per local definition: its own, or a numbered one when taken by another."""
+    names = {}
+    for name, definition in definitions.items():
+        candidate, number = name, 1
+        # Compared with the refs as they will read once hoisted under the same names.
+        rewritten = _refs_to_components(definition)
+        while candidate in shared and shared[candidate] != rewritten:
+            number += 1
+            candidate = f"{name}{number}"
+        names[name] = candidate
+    return names
+
+
+def _refs_to_components(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_refs_to_components(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _refs_to_components(value) for key, value in node.items()}
+    if isinstance(copy.get("$ref"), str):
+        copy["$ref"] = copy["$ref"].replace("#/$defs/", "#/components/schemas/", 1)
+    return copy
+
+
 def error_response(request: Request, error: errors.AppError) -> HTTPResponse:
     """The one JSON error shape, with the message in the caller's language."""
     language = language_of(request)
@@ -138,15 +216,45 @@ def _as_app_error(exception: Exception) -> errors.AppError:
     return errors.InternalError()
 
 
-def _is_store_outage(exception: Exception) -> bool:
+# PostgreSQL going away mid-request: a restart or shutdown by an operator (57P01-57P03), a
+# connection lost or refused. tortoise passes these through as they are, or wrapped. A pooled
+# connection whose server went away mid-operation is left in a state asyncpg refuses to use
+# ("cannot switch to state ...; another operation is in progress"): seen in the PostgreSQL
+# restart fault test (tests/faults), it is the same outage, one request later.
+_POSTGRES_OUTAGES = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions._base.InternalClientError,
+)
+_OUTAGES = (
+    DBConnectionError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    *_POSTGRES_OUTAGES,
+)
+
+
+def _is_store_outage(exception: BaseException) -> bool:
     """True when the database or Redis is down or busy: a 503 the client may retry, not a bug."""
-    if isinstance(exception, DBConnectionError | RedisConnectionError | ConnectionError):
-        return True
-    # SQLite shared by processes: a writer that waited out the busy timeout gets "locked".
-    message = str(exception).lower()
-    return isinstance(exception, OperationalError) and (
-        "database is locked" in message or "database is busy" in message
-    )
+    seen: set[int] = set()
+    problem: BaseException | None = exception
+    # The outage may be the cause of what reached us (tortoise wraps driver errors).
+    while problem is not None and id(problem) not in seen:
+        seen.add(id(problem))
+        message = str(problem).lower()
+        if isinstance(problem, _OUTAGES):
+            return True
+        # asyncpg on a connection the server closed: "connection is closed" / "was closed".
+        if isinstance(problem, asyncpg.InterfaceError) and "closed" in message:
+            return True
+        # SQLite shared by processes: a writer that waited out the busy timeout gets "locked".
+        if isinstance(problem, OperationalError) and (
+            "database is locked" in message or "database is busy" in message
+        ):
+            return True
+        problem = problem.__cause__ or problem.__context__
+    return False
 
 
 def install_error_handler(app: Sanic) -> None:

@@ -43,6 +43,24 @@ def pytest_report_header() -> str:
     return f"etour backend: {BACKEND}"
 
 
+# The long proofs (the 2,000-request storm, the fault runs, the schemathesis fuzzing) take
+# minutes: `make test` and CI run them (scripts/test.sh sets ETOUR_LONG_TESTS=1); a bare `pytest`
+# skips them unless asked with ETOUR_LONG_TESTS=1 or `-m storm` / `-m faults` / `-m fuzz`.
+LONG_MARKERS = ("storm", "faults", "fuzz")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = os.environ.get("ETOUR_LONG_TESTS") == "1" or any(
+        marker in (config.getoption("markexpr") or "") for marker in LONG_MARKERS
+    )
+    if wanted:
+        return
+    skip = pytest.mark.skip(reason="long test: set ETOUR_LONG_TESTS=1 (make test does)")
+    for item in items:
+        if any(item.get_closest_marker(marker) for marker in LONG_MARKERS):
+            item.add_marker(skip)
+
+
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings for one test: its own data directory, the chosen backend, a fixed secret."""
     values: dict[str, object] = {

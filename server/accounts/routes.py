@@ -9,6 +9,7 @@ from sanic_ext.extensions.openapi import openapi
 from server.accounts import service
 from server.accounts.models import Role
 from server.accounts.schemas import StaffLoginIn, StaffLoginOut, StaffOut
+from server.admin.audit import record
 from server.auth import Principal, issue_session_token, requires
 from server.clock import local_now
 from server.http import body, parse_body
@@ -26,6 +27,7 @@ async def staff_login(request: Request) -> HTTPResponse:
         username=credentials.username, password=credentials.password, now=local_now()
     )
     principal = Principal(role=staff.role.value, user_id=staff.id, venue_id=staff.venue_id)
+    await record(principal, "staff.login", f"staff:{staff.id}")
     answer = StaffLoginOut(
         token=issue_session_token(request, principal),
         role=staff.role.value,

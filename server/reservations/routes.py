@@ -5,12 +5,16 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
+from tortoise.functions import Max
 
 from server.accounts.models import Role
+from server.admin.audit import record
 from server.auth import requires
 from server.clock import local_now
 from server.http import body, parse_body
 from server.reservations import service
+from server.reservations.errors import CapacityBelowBooked
+from server.reservations.models import TimeSlot, VenueDay
 from server.reservations.schemas import (
     BookingRulesIn,
     SlotCapacityIn,
@@ -38,12 +42,16 @@ def _manager_venue(request: Request) -> int | None:
 @requires(Role.ADMIN, Role.VENUE_MANAGER)
 async def change_slot_capacity(request: Request, slot_id: int) -> HTTPResponse:
     change = parse_body(request, SlotCapacityIn)
+    previous = await TimeSlot.get_or_none(id=slot_id)  # shown only after the service allowed it
     slot = await service.set_slot_capacity(
         slot_id=slot_id,
         capacity=change.capacity,
         manager_venue_id=_manager_venue(request),
     )
-    return json(slot_out(slot).model_dump(mode="json"))
+    shown = slot_out(slot).model_dump(mode="json")
+    before = {"capacity": previous.capacity, "booked": previous.booked} if previous else None
+    await record(request.ctx.principal, "slot.capacity", f"slot:{slot.id}", before, shown)
+    return json(shown)
 
 
 @venues_bp.get("/<venue_id:int>/slot-template")
@@ -60,14 +68,31 @@ async def get_slot_template(request: Request, venue_id: int) -> HTTPResponse:
 @requires(Role.ADMIN, Role.VENUE_MANAGER)
 async def put_slot_template(request: Request, venue_id: int) -> HTTPResponse:
     template = parse_body(request, SlotTemplateIn)
+    manager_venue_id = _manager_venue(request)
+    await service.managed_venue(venue_id=venue_id, manager_venue_id=manager_venue_id)
+    before = template_out(await service.slot_template(venue_id=venue_id))
     rows = await service.set_slot_template(
         venue_id=venue_id,
-        manager_venue_id=_manager_venue(request),
+        manager_venue_id=manager_venue_id,
         windows=[window.as_window() for window in template.windows],
         today=local_now().date(),
         days=request.app.ctx.settings.slot_days_ahead,
     )
-    return json(template_out(rows))
+    after = template_out(rows)
+    await record(request.ctx.principal, "venue.slot_template", f"venue:{venue_id}", before, after)
+    return json(after)
+
+
+async def _refuse_daily_cap_below_booked(venue_id: int, daily_capacity: int) -> None:
+    """A daily cap below the places already booked on a coming day is refused (409)."""
+    most = await (
+        VenueDay.filter(venue_id=venue_id, date__gte=local_now().date())
+        .annotate(most=Max("booked"))
+        .values_list("most", flat=True)
+    )
+    booked = int(most[0] or 0) if most else 0
+    if booked > daily_capacity:
+        raise CapacityBelowBooked(booked=booked)
 
 
 @venues_bp.get("/<venue_id:int>/booking-rules")
@@ -84,7 +109,16 @@ async def get_booking_rules(request: Request, venue_id: int) -> HTTPResponse:
 @requires(Role.ADMIN, Role.VENUE_MANAGER)
 async def patch_booking_rules(request: Request, venue_id: int) -> HTTPResponse:
     rules = parse_body(request, BookingRulesIn)
-    venue = await service.set_booking_rules(
-        venue_id=venue_id, manager_venue_id=_manager_venue(request), changes=rules.changes()
+    manager_venue_id = _manager_venue(request)
+    before = booking_rules_out(
+        await service.managed_venue(venue_id=venue_id, manager_venue_id=manager_venue_id)
     )
-    return json(booking_rules_out(venue))
+    changes = rules.changes()
+    if changes.get("daily_capacity") is not None:
+        await _refuse_daily_cap_below_booked(venue_id, changes["daily_capacity"])
+    venue = await service.set_booking_rules(
+        venue_id=venue_id, manager_venue_id=manager_venue_id, changes=changes
+    )
+    after = booking_rules_out(venue)
+    await record(request.ctx.principal, "venue.booking_rules", f"venue:{venue.id}", before, after)
+    return json(after)

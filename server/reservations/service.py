@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Subquery
 from tortoise.transactions import in_transaction
 
 from server import personal_data
+from server.card import service as card
 from server.clock import LOCAL_TZ
-from server.db import replace_rows
+from server.db import is_sqlite, replace_rows
 from server.errors import InvalidInput
+from server.reservations import sql
 from server.reservations.errors import (
     AlreadyBooked,
     AlreadyEntered,
@@ -233,11 +236,56 @@ def roomier_slots(
     ]
 
 
-async def _bookable_slot(slot_id: int, now: datetime) -> tuple[TimeSlot, Venue]:
-    slot = await TimeSlot.get_or_none(id=slot_id)
-    if slot is None:
+# A slot with its venue and what decides whether its day is open, in one read: closing days on
+# that date, regular hours on that weekday (0 = Monday, as OpeningHours stores it), and whether
+# the venue offers card holders a benefit (most do not: no second query for them).
+_WEEKDAY_OF_SLOT = {
+    "sqlite": "(CAST(strftime('%w', s.date) AS INTEGER) + 6) % 7",
+    "postgres": "(CAST(EXTRACT(ISODOW FROM s.date) AS INTEGER) - 1)",
+}
+
+
+@cache
+def _bookable_slot_sql(dialect: str) -> str:
+    # Only column names from the models and fixed text: the slot id is a parameter.
+    columns = ", ".join(
+        (sql.columns_as(TimeSlot, "s", "slot__"), sql.columns_as(Venue, "v", "venue__"))
+    )
+    weekday = _WEEKDAY_OF_SLOT[dialect]
+    return " ".join(
+        (
+            "SELECT",
+            columns,
+            ", (SELECT COUNT(*) FROM closing_day c",
+            "WHERE c.venue_id = s.venue_id AND c.date = s.date) AS closing_days,",
+            "(SELECT COUNT(*) FROM opening_hours h",
+            "WHERE h.venue_id = s.venue_id AND h.weekday =",
+            weekday,
+            ") AS opening_hours,",
+            "(SELECT COUNT(*) FROM card_benefit b WHERE b.venue_id = s.venue_id) AS card_benefits",
+            "FROM time_slot s JOIN venue v ON v.id = s.venue_id WHERE s.id = $1",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _BookableSlot:
+    slot: TimeSlot
+    venue: Venue
+    card_benefit: bool  # the venue offers card holders something: ask the card service
+
+
+async def _bookable_slot(slot_id: int, now: datetime) -> _BookableSlot:
+    """The slot and its venue if booking it now is allowed, in one query; else the refusal."""
+    rows = await sql.fetch_rows(
+        _bookable_slot_sql("sqlite" if is_sqlite() else "postgres"), [slot_id]
+    )
+    if not rows:
         raise SlotNotFound(slot_id=slot_id)
-    venue = await venues.get_venue(venue_id=slot.venue_id, include_hidden=True)
+    row = rows[0]
+    slot = sql.model_from_row(TimeSlot, row, "slot__")
+    venue = sql.model_from_row(Venue, row, "venue__")
+    slot.venue = venue
     if venue.hidden or not venue.reservable:
         raise NotReservable()
     if datetime.combine(slot.date, slot.ends_at, LOCAL_TZ) <= now:
@@ -248,9 +296,17 @@ async def _bookable_slot(slot_id: int, now: datetime) -> tuple[TimeSlot, Venue]:
             opens_at=opens.isoformat(timespec="minutes"),
             server_time=now.isoformat(timespec="seconds"),
         )
-    if not venues.hours_on(venue, slot.date).is_open_day:
+    # The same rule as venues.hours_on: a closing day, or a weekday without hours, is closed.
+    if row["closing_days"] or not row["opening_hours"]:
         raise VenueClosed()
-    return slot, venue
+    return _BookableSlot(slot, venue, bool(row["card_benefits"]))
+
+
+# The places are claimed by this one conditional UPDATE, checked by its row count.
+_CLAIM_PLACES = (
+    "UPDATE time_slot SET booked = booked + $1 WHERE id = $2 AND booked <= capacity - $3"
+)
+_CLAIM_PLACES_UNGUARDED = "UPDATE time_slot SET booked = booked + $1 WHERE id = $2"
 
 
 async def reserve(
@@ -266,38 +322,43 @@ async def reserve(
 
     The slot's places (and the venue's daily cap) are claimed by conditional UPDATEs in the same
     transaction as the reservation, its tickets and the per-person daily claims, so concurrent
-    bookings on any number of processes can never oversell. `guard_capacity=False` exists only
-    for the test canary that proves the concurrency test catches an oversell.
+    bookings on any number of processes can never oversell. A person already booked at the
+    venue that day is refused by the claims' unique key, also under concurrency.
+    `guard_capacity=False` exists only for the test canary that proves the concurrency test
+    catches an oversell.
     """
-    slot, venue = await _bookable_slot(slot_id, now)
+    bookable = await _bookable_slot(slot_id, now)
+    slot, venue = bookable.slot, bookable.venue
     checked = _validated_people(people, now.date())
     hashes = [cipher.lookup_hash(id_number) for _, id_number in checked]
-    held = set(
-        await PersonDayClaim.filter(
-            venue_id=venue.id, date=slot.date, id_number_hash__in=hashes
-        ).values_list("id_number_hash", flat=True)
-    )
-    if held:
-        raise AlreadyBooked(visitor=next(i for i, h in enumerate(hashes, 1) if h in held))
     party = len(checked)
+    # Everything a row needs is computed before the transaction: it holds the slot's row lock
+    # only for its last statements, and this process's event loop serves others meanwhile.
+    tickets_wanted = [
+        _new_ticket(venue, slot, person, id_number, id_hash, cipher)
+        for (person, id_number), id_hash in zip(checked, hashes, strict=True)
+    ]
+    # Social-security card holders' benefits: a better fare, and the slot's priority share.
+    perks = (
+        await card.perks_for_party(venue=venue, id_hashes=hashes, day=slot.date)
+        if bookable.card_benefit
+        else card.NO_PERKS
+    )
+    for ticket in tickets_wanted:
+        ticket.fare = perks.fare(ticket.fare, ticket.id_number_hash)
+        ticket.price_cents = ticket.fare["price_cents"]
+    held_back = perks.held_back(capacity=slot.capacity, party_hashes=hashes)
     try:
-        async with in_transaction():
-            # The claim comes first: on SQLite it takes the write lock before anything is read.
-            claim = TimeSlot.filter(id=slot.id)
-            if guard_capacity:
-                claim = claim.filter(booked__lte=F("capacity") - party)
-            if not await claim.update(booked=F("booked") + party):
-                raise SlotFull(remaining=-1, suggestions=[])
-            if venue.daily_capacity is not None:
-                await _claim_day(venue, slot.date, party)
+        async with in_transaction() as connection:
             reservation = await Reservation.create(
                 visitor_id=visitor_id,
-                venue_id=venue.id,
-                slot_id=slot.id,
+                venue=venue,
+                slot=slot,
                 date=slot.date,
                 party_size=party,
                 status=ReservationStatus.CONFIRMED,
             )
+            # The unique key (venue, day, person) refuses a second booking of the same person.
             await PersonDayClaim.bulk_create(
                 [
                     PersonDayClaim(
@@ -306,21 +367,19 @@ async def reserve(
                     for h in hashes
                 ]
             )
-            for (person, id_number), id_hash in zip(checked, hashes, strict=True):
-                fare = fare_for(venue, id_number, slot.date)
-                await Ticket.create(
-                    reservation=reservation,
-                    venue_id=venue.id,
-                    slot_id=slot.id,
-                    date=slot.date,
-                    holder_name_encrypted=cipher.encrypt(person.name),
-                    holder_name_masked=personal_data.mask_name(person.name),
-                    id_number_encrypted=cipher.encrypt(id_number),
-                    id_number_hash=id_hash,
-                    id_number_masked=personal_data.mask_id_number(id_number),
-                    fare=fare,
-                    price_cents=fare["price_cents"],
+            tickets_made = await _insert_tickets(reservation, tickets_wanted)
+            # The places are claimed last, so the hot slot row stays locked only until the
+            # commit; a full slot rolls everything above back.
+            if guard_capacity:
+                claimed = await sql.execute(
+                    _CLAIM_PLACES, [party, slot.id, party + held_back], connection
                 )
+            else:
+                claimed = await sql.execute(_CLAIM_PLACES_UNGUARDED, [party, slot.id], connection)
+            if not claimed:
+                raise SlotFull(remaining=-1, suggestions=[])
+            if venue.daily_capacity is not None:
+                await _claim_day(venue, slot.date, party)
     except SlotFull:
         fresh = await TimeSlot.get(id=slot.id)
         raise SlotFull(
@@ -328,9 +387,66 @@ async def reserve(
             suggestions=await suggest_slots(slot=fresh, party_size=party, now=now),
         ) from None
     except IntegrityError:
-        # Another booking for one of these people won the race for the daily claim.
-        raise AlreadyBooked(visitor=1) from None
-    return await get_own_reservation(visitor_id=visitor_id, reservation_id=reservation.id)
+        # One of these people is booked at the venue that day already (maybe a moment ago).
+        raise AlreadyBooked(visitor=await _first_booked(venue, slot.date, hashes)) from None
+    slot.booked += party  # what our UPDATE did, for the answer (others may have booked since)
+    # The answer is built from the rows just written: no second read of what we know.
+    reservation.tickets._set_result_for_query(tickets_made)
+    return reservation
+
+
+def _new_ticket(
+    venue: Venue,
+    slot: TimeSlot,
+    person: Person,
+    id_number: str,
+    id_hash: str,
+    cipher: personal_data.FieldCipher,
+) -> Ticket:
+    """One person's ticket, not yet saved: encrypted and masked personal data, the fare."""
+    fare = fare_for(venue, id_number, slot.date)
+    return Ticket(
+        venue=venue,
+        slot=slot,
+        date=slot.date,
+        holder_name_encrypted=cipher.encrypt(person.name),
+        holder_name_masked=personal_data.mask_name(person.name),
+        id_number_encrypted=cipher.encrypt(id_number),
+        id_number_hash=id_hash,
+        id_number_masked=personal_data.mask_id_number(id_number),
+        fare=fare,
+        price_cents=fare["price_cents"],
+    )
+
+
+async def _insert_tickets(reservation: Reservation, tickets_wanted: list[Ticket]) -> list[Ticket]:
+    """Save the reservation's tickets in one round trip where possible; return them with ids."""
+    for ticket in tickets_wanted:
+        ticket.reservation = reservation
+    if len(tickets_wanted) == 1:
+        await tickets_wanted[0].save()  # one INSERT ... RETURNING id
+        return tickets_wanted
+    # A party: one batched INSERT, then the ids (bulk inserts do not return them), matched
+    # by the person's ID hash, unique within a reservation.
+    await Ticket.bulk_create(tickets_wanted)
+    ids = dict(
+        await Ticket.filter(reservation_id=reservation.id).values_list("id_number_hash", "id")
+    )
+    for ticket in tickets_wanted:
+        ticket.id = ids[ticket.id_number_hash]
+        ticket._saved_in_db = True
+    return tickets_wanted
+
+
+async def _first_booked(venue: Venue, day: date, hashes: list[str]) -> int:
+    """The position (from 1) of the first of `hashes` holding a claim at the venue that day."""
+    held = set(
+        await PersonDayClaim.filter(
+            venue_id=venue.id, date=day, id_number_hash__in=hashes
+        ).values_list("id_number_hash", flat=True)
+    )
+    # The claim may be gone again (cancelled meanwhile): the refusal still stands for this try.
+    return next((i for i, h in enumerate(hashes, 1) if h in held), 1)
 
 
 async def _claim_day(venue: Venue, day: date, party: int) -> None:

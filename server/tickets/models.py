@@ -60,6 +60,7 @@ class GateScan(Model):
     reason = fields.CharField(max_length=40)
     # Offline scans are uploaded later, maybe twice: the device's nonce makes them count once.
     nonce = fields.CharField(max_length=64, null=True, unique=True)
+    gate = fields.CharField(max_length=64, null=True)  # which gate or device scanned, e.g. north-2
     scanned_at = fields.DatetimeField()
     recorded_at = fields.DatetimeField(auto_now_add=True)
 

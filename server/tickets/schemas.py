@@ -93,11 +93,16 @@ class OfflineScanIn(BaseModel):
     )
     scanned_at: GateTime = Field(..., description="when the device scanned, ISO 8601")
     direction: ScanDirection = ScanDirection.ENTRY
+    gate: str | None = Field(None, max_length=64, description="which gate scanned, e.g. north-2")
 
     def as_scan(self) -> service.OfflineScan:
         """The scan as the service takes it."""
         return service.OfflineScan(
-            qr=self.qr, nonce=self.nonce, scanned_at=self.scanned_at, direction=self.direction
+            qr=self.qr,
+            nonce=self.nonce,
+            scanned_at=self.scanned_at,
+            direction=self.direction,
+            gate=self.gate,
         )
 
 
@@ -146,6 +151,7 @@ class ScanOut(BaseModel):
     message: str
     direction: ScanDirection
     scanned_at: dt.datetime
+    gate: str | None = Field(None, description="the gate that scanned, as the scan said")
     ticket: TicketAtGateOut | None
     occupancy: OccupancyOut
 
@@ -217,6 +223,7 @@ def scan_out(outcome: service.ScanOutcome, language: str) -> ScanOut:
         message=i18n.gettext(f"gate.{outcome.reason}", language),
         direction=outcome.direction,
         scanned_at=outcome.scanned_at,
+        gate=outcome.gate,
         ticket=None if outcome.ticket is None else ticket_at_gate_out(outcome.ticket, language),
         occupancy=occupancy_out(outcome.occupancy),
     )

@@ -5,21 +5,23 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from redis.asyncio import Redis
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.functions import Sum
-from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from server.clock import LOCAL_TZ
 from server.errors import TokenInvalid
+from server.reservations import sql
 from server.reservations.models import TimeSlot
 from server.signing import TokenSigner
 from server.tickets.errors import TicketNotFound, TicketRevoked, TicketUsed
@@ -304,6 +306,7 @@ class ScanOutcome:
     ticket: Ticket | None = None
     nonce: str | None = None
     duplicate: bool = False  # an offline scan uploaded before: the first verdict, counted once
+    gate: str | None = None  # which gate or device scanned, as it said
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,7 @@ class OfflineScan:
     nonce: str
     scanned_at: datetime
     direction: ScanDirection = ScanDirection.ENTRY
+    gate: str | None = None
 
 
 @dataclass
@@ -334,13 +338,21 @@ class _Gate:
         return self.venue
 
 
-def ticket_consumption(ticket_id: int) -> QuerySet[Ticket]:
-    """The row an admission may flip to used: the ticket, only while it is still valid.
+# The row an admission may flip to used: the ticket, only while it is still valid. This
+# condition is the whole guard against admitting a ticket twice: two gates scanning the same
+# ticket at the same moment both run the UPDATE, and only one of them finds it valid.
+TICKET_CONSUMPTION = (
+    "UPDATE ticket SET status = $1, admitted_at = $2 WHERE id = $3 AND status = 'valid'"
+)
 
-    This condition is the whole guard against admitting a ticket twice: two gates scanning the
-    same ticket at the same moment both run the UPDATE, and only one of them finds it valid.
-    """
-    return Ticket.filter(id=ticket_id, status=TicketStatus.VALID)
+
+async def consume_ticket(
+    *, ticket_id: int, at: datetime, connection: BaseDBAsyncClient | None = None
+) -> bool:
+    """Flip a valid ticket to used, admitted at `at`; False if it was not valid (any more)."""
+    stored_at = Ticket._meta.fields_map["admitted_at"].to_db_value(at, Ticket)
+    values = [TicketStatus.USED.value, stored_at, ticket_id]
+    return bool(await sql.execute(TICKET_CONSUMPTION, values, connection))
 
 
 async def scan_ticket(
@@ -399,6 +411,7 @@ async def upload_offline_scans(
         if scan.nonce in known:
             results[scan.nonce] = await _earlier_verdict(context, known[scan.nonce])
             continue
+        context.gate = scan.gate
         if scan.scanned_at > now + OFFLINE_CLOCK_SKEW or scan.scanned_at < now - OFFLINE_MAX_AGE:
             reason = (
                 ScanReason.SCANNED_IN_FUTURE if scan.scanned_at > now else ScanReason.SCAN_TOO_OLD
@@ -438,11 +451,7 @@ async def _judge(
     try:
         claims = read_qr(context.signer, qr)
         if claims.venue_id == context.venue_id:
-            ticket = (
-                await Ticket.filter(id=claims.ticket_id, venue_id=context.venue_id)
-                .select_related("slot", "venue")
-                .first()
-            )
+            ticket = await ticket_at_gate(ticket_id=claims.ticket_id, venue_id=context.venue_id)
         if claims.expires <= at.timestamp():
             raise ScanRefused(ScanReason.EXPIRED)
         if claims.venue_id != context.venue_id:
@@ -477,27 +486,38 @@ def _check_slot_time(ticket: Ticket, at: datetime) -> None:
 
 
 async def _admit(
-    context: _Gate, ticket: Ticket, at: datetime, nonce: str | None, *, guard_cap: bool
+    context: _Gate,
+    ticket: Ticket | None,
+    at: datetime,
+    nonce: str | None,
+    *,
+    guard_cap: bool,
+    claim: Callable[[], Awaitable[None]] | None = None,
 ) -> ScanOutcome:
-    venue = ticket.venue
+    """Count one person in; with a ticket, consume it; without (a card walk-in), run `claim`.
+
+    `claim` runs inside the same transaction before the count, so its own conditional writes
+    (a daily cap, once-a-day) roll back with a full venue, and a refusal it raises rolls ours.
+    """
+    venue = ticket.venue if ticket is not None else await context.own_venue()
     day = at.astimezone(LOCAL_TZ).date()
     cap = venue.instant_capacity if guard_cap else None
-    async with in_transaction():
-        # A write first: on SQLite it takes the database's write lock before anything is read.
-        await VenueOccupancy.bulk_create(
-            [VenueOccupancy(venue_id=venue.id, date=day)], ignore_conflicts=True
-        )
+    async with in_transaction() as connection:
+        # A write first (on SQLite it takes the database's write lock before anything is read),
+        # and everything else before the venue's one occupancy row, which every entry updates:
+        # its row lock is then held only from the count to the commit.
+        await _record(context, ScanDirection.ENTRY, at, ticket, ScanReason.ADMITTED, nonce)
         # A used ticket is refused here and nowhere earlier: this UPDATE alone decides it.
-        if not await ticket_consumption(ticket.id).update(status=TicketStatus.USED, admitted_at=at):
+        if ticket is not None and not await consume_ticket(
+            ticket_id=ticket.id, at=at, connection=connection
+        ):
             raise ScanRefused(ScanReason.ALREADY_USED)
-        entry = VenueOccupancy.filter(venue_id=venue.id, date=day)
-        if cap is not None:
-            entry = entry.filter(inside__lt=cap)
-        if not await entry.update(inside=F("inside") + 1, entered=F("entered") + 1):
+        if claim is not None:
+            await claim()
+        inside = await _count_entry(connection, venue.id, day, cap)
+        if inside is None:
             # Leaving the transaction by this exception puts the ticket back to valid.
             raise ScanRefused(ScanReason.VENUE_FULL)
-        # The row stays locked by our UPDATE until commit: this is its after-value, before is -1.
-        inside = await _inside(venue.id, day)
         crossed = thresholds_crossed(
             before=inside - 1,
             after=inside,
@@ -512,8 +532,8 @@ async def _admit(
                 occupancy=inside,
                 capacity=venue.instant_capacity,
             )
-        await _record(context, ScanDirection.ENTRY, at, ticket, ScanReason.ADMITTED, nonce)
-    ticket.status, ticket.admitted_at = TicketStatus.USED, at
+    if ticket is not None:
+        ticket.status, ticket.admitted_at = TicketStatus.USED, at
     occupancy = Occupancy(venue.id, day, inside, venue.instant_capacity)
     _announce(context, occupancy, ScanDirection.ENTRY, at)
     for percent in crossed:
@@ -530,7 +550,115 @@ async def _admit(
                 },
             )
         )
-    return ScanOutcome(True, ScanReason.ADMITTED, ScanDirection.ENTRY, at, occupancy, ticket, nonce)
+    return ScanOutcome(
+        True,
+        ScanReason.ADMITTED,
+        ScanDirection.ENTRY,
+        at,
+        occupancy,
+        ticket,
+        nonce,
+        gate=context.gate,
+    )
+
+
+# One statement counts a person in and reads the count it made (the row is ours until commit).
+_COUNT_ENTRY = (
+    "UPDATE venue_occupancy SET inside = inside + 1, entered = entered + 1 "
+    "WHERE venue_id = $1 AND date = $2 RETURNING inside"
+)
+_COUNT_ENTRY_CAPPED = (
+    "UPDATE venue_occupancy SET inside = inside + 1, entered = entered + 1 "
+    "WHERE venue_id = $1 AND date = $2 AND inside < $3 RETURNING inside"
+)
+
+
+async def _count_entry(
+    connection: BaseDBAsyncClient, venue_id: int, day: date, cap: int | None
+) -> int | None:
+    """Count one person into the venue's day, under `cap`; the count after, or None if full."""
+    if cap is None:
+        statement, values = _COUNT_ENTRY, [venue_id, day]
+    else:
+        statement, values = _COUNT_ENTRY_CAPPED, [venue_id, day, cap]
+    rows = await sql.fetch_rows(statement, values, connection)
+    if not rows:
+        # The day's first entry makes the row (ON CONFLICT DO NOTHING: a racing first entry
+        # waits for ours, then finds it); or the venue is full.
+        await VenueOccupancy.bulk_create(
+            [VenueOccupancy(venue_id=venue_id, date=day)], ignore_conflicts=True
+        )
+        rows = await sql.fetch_rows(statement, values, connection)
+    return rows[0]["inside"] if rows else None
+
+
+@cache
+def _ticket_at_gate_sql() -> str:
+    columns = ", ".join(
+        (
+            sql.columns_as(Ticket, "t", "ticket__"),
+            sql.columns_as(TimeSlot, "s", "slot__"),
+            sql.columns_as(Venue, "v", "venue__"),
+        )
+    )
+    return " ".join(
+        (
+            "SELECT",
+            columns,
+            "FROM ticket t JOIN time_slot s ON s.id = t.slot_id JOIN venue v ON v.id = t.venue_id",
+            "WHERE t.id = $1 AND t.venue_id = $2",
+        )
+    )
+
+
+async def ticket_at_gate(*, ticket_id: int, venue_id: int) -> Ticket | None:
+    """A ticket of the venue with its slot and venue loaded (one query), or None."""
+    rows = await sql.fetch_rows(_ticket_at_gate_sql(), [ticket_id, venue_id])
+    if not rows:
+        return None
+    ticket = sql.model_from_row(Ticket, rows[0], "ticket__")
+    ticket.slot = sql.model_from_row(TimeSlot, rows[0], "slot__")
+    ticket.venue = sql.model_from_row(Venue, rows[0], "venue__")
+    return ticket
+
+
+async def admit_without_qr(
+    *,
+    venue_id: int,
+    staff_id: int,
+    ticket_id: int | None,
+    now: datetime,
+    signer: TokenSigner,
+    redis: Redis,
+    thresholds: tuple[int, ...],
+    claim: Callable[[], Awaitable[None]] | None = None,
+    gate: str | None = None,
+) -> ScanOutcome:
+    """Admit someone identified otherwise than by a ticket QR (a social-security card).
+
+    With `ticket_id`, that ticket of the venue is judged as a scanned QR would be after its
+    signature (revocation, slot time, once only, the instantaneous cap). Without, one person
+    walks in under the cap, after `claim` (run in the same transaction) allowed it. Recorded,
+    counted and published exactly as a QR entry.
+    """
+    context = _Gate(
+        venue_id=venue_id, staff_id=staff_id, signer=signer, thresholds=thresholds, gate=gate
+    )
+    ticket = None
+    try:
+        if ticket_id is not None:
+            ticket = await ticket_at_gate(ticket_id=ticket_id, venue_id=venue_id)
+            if ticket is None:
+                raise ScanRefused(ScanReason.UNKNOWN_TICKET)
+            context.venue = ticket.venue
+            if ticket.status == TicketStatus.REVOKED:
+                raise ScanRefused(ScanReason.REVOKED)
+            _check_slot_time(ticket, now)
+        outcome = await _admit(context, ticket, now, None, guard_cap=True, claim=claim)
+    except ScanRefused as refusal:
+        outcome = await _refuse(context, refusal, ScanDirection.ENTRY, now, ticket, None)
+    await _publish(redis, context.events)
+    return outcome
 
 
 async def _exit(context: _Gate, ticket: Ticket, at: datetime, nonce: str | None) -> ScanOutcome:
@@ -553,7 +681,9 @@ async def _exit(context: _Gate, ticket: Ticket, at: datetime, nonce: str | None)
     ticket.exited_at = at
     occupancy = Occupancy(venue.id, day, inside, venue.instant_capacity)
     _announce(context, occupancy, ScanDirection.EXIT, at)
-    return ScanOutcome(True, ScanReason.EXITED, ScanDirection.EXIT, at, occupancy, ticket, nonce)
+    return ScanOutcome(
+        True, ScanReason.EXITED, ScanDirection.EXIT, at, occupancy, ticket, nonce, gate=context.gate
+    )
 
 
 async def _refuse(
@@ -573,7 +703,9 @@ async def _refuse(
         return await _verdict_of_nonce(context, nonce)
     venue = await context.own_venue()
     occupancy = await current_occupancy(venue=venue, day=at.astimezone(LOCAL_TZ).date())
-    return ScanOutcome(False, refusal.reason, direction, at, occupancy, ticket, nonce)
+    return ScanOutcome(
+        False, refusal.reason, direction, at, occupancy, ticket, nonce, gate=context.gate
+    )
 
 
 async def _record(
@@ -593,6 +725,7 @@ async def _record(
         reason=reason,
         nonce=nonce,
         scanned_at=at,
+        gate=context.gate,
     )
 
 
@@ -618,6 +751,7 @@ async def _earlier_verdict(context: _Gate, first: GateScan) -> ScanOutcome:
             occupancy,
             nonce=first.nonce,
             duplicate=True,
+            gate=first.gate,
         )
     return ScanOutcome(
         admitted=first.admitted,
@@ -628,6 +762,7 @@ async def _earlier_verdict(context: _Gate, first: GateScan) -> ScanOutcome:
         ticket=first.ticket,
         nonce=first.nonce,
         duplicate=True,
+        gate=first.gate,
     )
 
 

@@ -54,6 +54,18 @@ class TodayOut(BaseModel):
     closed_reason: str | None
 
 
+class VenueRiskWarningOut(BaseModel):
+    """A weather warning or traffic event that reaches the venue (风险预警), in one language."""
+
+    id: int
+    kind: Literal["weather", "traffic"]
+    level: Literal["blue", "yellow", "orange", "red"]
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+
+
 class VenueOut(BaseModel):
     """A venue; `level` measures `occupancy` against `capacity` when the venue has an
     instantaneous cap, else today's bookings against today's slots (`level_basis` says which)."""
@@ -83,6 +95,9 @@ class VenueOut(BaseModel):
     capacity: int | None = Field(None, description="the instantaneous cap, or null")
     level: Literal["comfortable", "busy", "crowded", "full"] | None = None
     level_basis: Literal["instant_capacity", "bookings"] | None = None
+    risk_warnings: list[VenueRiskWarningOut] = Field(
+        default_factory=list, description="current weather and traffic warnings, worst first"
+    )
 
 
 def _hhmm(value: time | None) -> str | None:
@@ -94,8 +109,15 @@ def is_night_open(venue: Venue) -> bool:
     return any(h.closes_at >= NIGHT_FROM for h in venue.opening_hours)
 
 
-def venue_out(venue: Venue, language: str, now: datetime, crowd: Crowd | None = None) -> VenueOut:
-    """The public view of a venue in one language, with today's hours at `now` and its crowd."""
+def venue_out(
+    venue: Venue,
+    language: str,
+    now: datetime,
+    crowd: Crowd | None = None,
+    risk_warnings: list[dict] | None = None,
+) -> VenueOut:
+    """The public view of a venue in one language, with today's hours at `now`, its crowd and
+    its risk warnings (already in `language`)."""
     today = hours_on(venue, now.date())
     return VenueOut(
         id=venue.id,
@@ -154,4 +176,5 @@ def venue_out(venue: Venue, language: str, now: datetime, crowd: Crowd | None = 
         capacity=crowd.capacity if crowd else venue.instant_capacity,
         level=crowd.level if crowd else None,
         level_basis=crowd.basis if crowd else None,
+        risk_warnings=risk_warnings or [],
     )

@@ -105,6 +105,20 @@ async def test_events_are_accepted_and_steer_the_next_picks(client, visitor):
     assert any(e["reason"].startswith("Because you liked") for e in found.json())
 
 
+async def test_a_favourite_counts_at_once_though_the_taste_was_read_a_moment_before(
+    client, visitor
+):
+    token, ids = visitor
+    params = {"at": next_wednesday_morning(), "lang": "en", "limit": "50"}
+    before = await client.get("/api/v1/recommendations", params=params, headers=bearer(token))
+    yandang = ids["yandang-mountain"]
+    assert yandang in {entry["item"]["id"] for entry in before.json()}
+    event = {"item_id": yandang, "kind": "favourite"}
+    assert (await client.post("/api/v1/events", json=event, headers=bearer(token))).is_success
+    after = await client.get("/api/v1/recommendations", params=params, headers=bearer(token))
+    assert yandang not in {entry["item"]["id"] for entry in after.json()}  # on their list now
+
+
 @pytest.mark.parametrize(
     ("event", "status", "code"),
     [
@@ -205,5 +219,32 @@ def test_healthz_says_embeddings_are_warming_and_stays_up(
             release.set()
             done = await _embeddings_state(client, outcome)
             assert done.status_code == 200 and done.json()["status"] == "ok"
+
+    asyncio.run(check())
+
+
+def test_a_served_app_warms_up_on_stored_vectors_and_recommends(
+    tmp_path, migrated_template, encoder
+):
+    from server import db
+
+    settings = prepare_database(tmp_path, migrated_template, env="development")
+
+    async def seed() -> dict[str, str]:
+        await db.open_database(settings)
+        try:
+            return (await load_demo(encoder)).ids
+        finally:
+            await db.close_database()
+
+    ids = asyncio.run(seed())
+
+    async def check() -> None:
+        async with serving(settings) as client:
+            await _embeddings_state(client, "ready")  # nothing new to encode: no model needed
+            museum = ids["wenzhou-museum"]
+            similar = await client.get(f"/api/v1/items/{museum}/similar", params={"lang": "en"})
+            assert similar.status_code == 200 and len(similar.json()) == 10
+            assert similar.json()[0]["reason"] == "Similar to Wenzhou Museum"
 
     asyncio.run(check())

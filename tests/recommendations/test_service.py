@@ -190,3 +190,23 @@ async def test_reindex_encodes_only_new_or_changed_items(demo):
     changed = await reindex(embedder=demo.encoder)
     assert changed.encoded == 1
     assert (await reindex(embedder=demo.encoder, full=True)).encoded == changed.items
+
+
+async def test_a_dish_is_recommended_only_while_one_of_its_places_is_open(demo):
+    from server.food.models import Restaurant, RestaurantDish
+
+    fish_balls = demo.item_id("wenzhou-fish-balls")
+    number = int(fish_balls.partition(":")[2])
+    visitor = await make_visitor()
+    await service.set_interests(visitor_id=visitor.id, interests=["food", "seafood"])
+
+    async def dishes_shown(at) -> set[str]:
+        found = await service.recommend(
+            catalogue=demo.catalogue, visitor_id=visitor.id, now=NOW, at=at, types={"dish"}
+        )
+        return {r.item.id for r in found}
+
+    assert fish_balls in await dishes_shown(NOW)
+    serving = RestaurantDish.filter(dish_id=number).values_list("restaurant_id", flat=True)
+    await Restaurant.filter(id__in=list(await serving)).update(hidden=True)
+    assert fish_balls not in await dishes_shown(NOW)  # its places are hidden: nowhere to eat it

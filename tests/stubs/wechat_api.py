@@ -23,6 +23,10 @@ APPID = "wx-test-appid"
 SECRET = "wx-test-secret"
 TOKEN_PATH = "/cgi-bin/token"
 CODE2SESSION_PATH = "/sns/jscode2session"
+CUSTOM_SEND_PATH = "/cgi-bin/message/custom/send"
+# The official account (chatbot) has its own app id and secret, and so its own access tokens.
+OA_APPID = "wx-test-oa-appid"
+OA_SECRET = "wx-test-oa-secret"
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ class WeChatAPIStub:
         self.blocked_openids: set[str] = set()  # their codes answer 40226 (high-risk user)
         self.delay_seconds = 0.0  # every answer comes this much later
         self.requests: list[SeenRequest] = []
+        self.accounts: dict[str, str] = {appid: secret, OA_APPID: OA_SECRET}
+        self.issued_tokens: set[str] = set()
+        self.sent_messages: list[dict[str, Any]] = []  # customer-service messages received
         self._codes: dict[str, _IssuedCode] = {}
         self._lock = threading.Lock()
         self._http: ThreadingHTTPServer | None = None
@@ -112,11 +119,29 @@ class WeChatAPIStub:
         return None
 
     def _credentials_refusal(self, query: dict[str, str]) -> dict[str, Any] | None:
-        if query.get("appid") != self.appid:
+        if query.get("appid") not in self.accounts:
             return _refusal(40013, "invalid appid")
-        if query.get("secret") != self.secret:
+        if query.get("secret") != self.accounts[query["appid"]]:
             return _refusal(40125, "invalid appsecret")
         return None
+
+    def answer_post(self, path: str, query: dict[str, str], payload: Any) -> dict[str, Any] | None:
+        """WeChat's JSON answer to POST `path` (the customer-service send API)."""
+        with self._lock:
+            self.requests.append(SeenRequest(path=path, query=dict(query)))
+            if path != CUSTOM_SEND_PATH:
+                return None
+            if query.get("access_token") not in self.issued_tokens:
+                return _refusal(40001, "invalid credential, access_token is invalid or not latest")
+            if not isinstance(payload, dict) or not payload.get("touser"):
+                return _refusal(40003, "invalid openid")
+            self.sent_messages.append(payload)
+            return {"errcode": 0, "errmsg": "ok"}
+
+    def forget_tokens(self) -> None:
+        """Expire every access token issued so far (as WeChat does after 2 hours)."""
+        with self._lock:
+            self.issued_tokens.clear()
 
     def _access_token(self, query: dict[str, str]) -> dict[str, Any]:
         if query.get("grant_type") != "client_credential":
@@ -124,7 +149,9 @@ class WeChatAPIStub:
         refusal = self._credentials_refusal(query)
         if refusal:
             return refusal
-        return {"access_token": f"stub-token-{secrets.token_hex(16)}", "expires_in": 7200}
+        token = f"stub-token-{secrets.token_hex(16)}"
+        self.issued_tokens.add(token)
+        return {"access_token": token, "expires_in": 7200}
 
     def _code_to_session(self, query: dict[str, str]) -> dict[str, Any]:
         refusal = self._credentials_refusal(query)
@@ -161,6 +188,22 @@ def _handler_for(stub: WeChatAPIStub) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
             answer = stub.answer(parts.path, query)
+            if answer is None:
+                self._send(404, {"errcode": 404, "errmsg": "not found"})
+            else:
+                self._send(200, answer)
+
+        def do_POST(self) -> None:
+            if stub.delay_seconds:
+                time.sleep(stub.delay_seconds)
+            parts = urlsplit(self.path)
+            query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                payload = json.loads(self.rfile.read(length) or b"null")
+            except ValueError:
+                payload = None
+            answer = stub.answer_post(parts.path, query, payload)
             if answer is None:
                 self._send(404, {"errcode": 404, "errmsg": "not found"})
             else:

@@ -248,3 +248,25 @@ async def test_gate_and_qr_endpoints_are_in_the_openapi_document(gate):
         "/api/v1/tickets/{ticket_id}/qr.png", "/api/v1/tickets/{ticket_id}/qr.svg",
     ):  # fmt: skip
         assert path in paths, path
+
+
+async def test_the_scanning_gate_is_stored_and_named_in_the_answer(gate):
+    ticket = await make_ticket(gate.venue)
+    admitted = await gate.scan(gate.qr(ticket), gate="north-2")
+    refused = await gate.scan(gate.qr(ticket), gate="south-1")
+    unnamed = await gate.verdict("not ours")
+    assert admitted.status_code == refused.status_code == 200
+    assert (admitted.json()["admitted"], admitted.json()["gate"]) == (True, "north-2")
+    assert (refused.json()["reason"], refused.json()["gate"]) == ("already_used", "south-1")
+    assert unnamed["gate"] is None
+    scans = await GateScan.filter(venue_id=gate.venue.id).order_by("id")
+    assert [(s.reason, s.gate) for s in scans] == [
+        ("admitted", "north-2"), ("already_used", "south-1"), ("unknown_code", None),
+    ]  # fmt: skip
+
+
+async def test_a_gate_name_longer_than_64_characters_is_refused(gate):
+    ticket = await make_ticket(gate.venue)
+    answer = await gate.scan(gate.qr(ticket), gate="g" * 65)
+    assert answer.status_code == 422, answer.text
+    assert await GateScan.filter(venue_id=gate.venue.id).count() == 0

@@ -33,9 +33,9 @@ async def test_canary_without_the_consumption_guard_the_race_test_sees_double_en
     gate, monkeypatch
 ):
     # Proves the test above can fail: with the guard gone, the same race admits many times.
-    monkeypatch.setattr(
-        service, "ticket_consumption", lambda ticket_id: Ticket.filter(id=ticket_id)
-    )
+    unguarded = service.TICKET_CONSUMPTION.removesuffix(" AND status = 'valid'")
+    assert unguarded != service.TICKET_CONSUMPTION
+    monkeypatch.setattr(service, "TICKET_CONSUMPTION", unguarded)
     ticket = await make_ticket(gate.venue)
     reasons = await _scan_all_at_once(gate, [gate.qr(ticket)] * SCANS)
     assert reasons["admitted"] > 1

@@ -211,3 +211,14 @@ async def test_another_venues_nonce_does_not_reveal_its_result(gate, open_gate):
     assert (result["admitted"], result["reason"], result["ticket"]) == (
         False, "nonce_reused", None,
     )  # fmt: skip
+
+
+async def test_an_offline_scan_keeps_its_gate_and_a_reupload_shows_it(gate):
+    ticket = await make_ticket(gate.venue)
+    scan = {**_scan(gate, ticket, local_now(), f"n-{uuid.uuid4()}"), "gate": "east-3"}
+    first = await _upload(gate, [scan])
+    again = await _upload(gate, [scan])
+    assert first.status_code == again.status_code == 200, first.text
+    assert [(r["admitted"], r["gate"]) for r in first.json()["results"]] == [(True, "east-3")]
+    assert [(r["duplicate"], r["gate"]) for r in again.json()["results"]] == [(True, "east-3")]
+    assert await GateScan.filter(gate="east-3").count() == 1

@@ -1,0 +1,91 @@
+"""The chatbot's commands: `etour eval-chat` (intent accuracy) and `etour chat`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+
+from server.config import Settings
+
+
+def eval_chat(settings: Settings, args: argparse.Namespace) -> None:
+    """Print intent accuracy per intent and overall on a labelled set (the dev set by default)."""
+    from bots.entities import catalogue_names
+    from bots.intents import DEV_SET, IntentClassifier, evaluate, load_examples
+    from recommend.embedder import embedder_for
+
+    embedder = embedder_for(settings.embedding_model)
+    print(f"loading {embedder.model_name} ...", flush=True)
+    classifier = IntentClassifier(
+        embedder, load_examples(args.train) if args.train else load_examples()
+    )
+    classifier.prepare()
+    examples = load_examples(args.data or DEV_SET)
+    report = evaluate(classifier, examples, catalogue_names.cut)
+    width = max(len(intent) for intent in report.per_intent)
+    print(f"{'intent':<{width}}  correct  total  accuracy")
+    for intent, (right, total) in sorted(report.per_intent.items()):
+        print(f"{intent:<{width}}  {right:>7}  {total:>5}  {right / total:>8.1%}")
+    print(f"{'overall':<{width}}  {report.correct:>7}  {report.total:>5}  {report.accuracy:>8.1%}")
+    if args.show_misses and report.misses:
+        print("\nmisclassified:")
+        for text, expected, predicted in report.misses:
+            print(f"  {expected} -> {predicted}: {text}")
+
+
+def chat(settings: Settings, args: argparse.Namespace) -> None:
+    """A conversation with the bot in this terminal (as a visitor with --visitor ID)."""
+    asyncio.run(_chat(settings, args))
+
+
+async def _chat(settings: Settings, args: argparse.Namespace) -> None:
+    from bots import dialogue
+    from bots.intents import classifier_for
+    from bots.models import ChatChannel
+    from recommend.runtime import Recommender
+    from server import cache, db
+    from server.accounts import service as accounts
+    from server.clock import local_now
+    from server.personal_data import FieldCipher
+
+    await db.open_database(settings)
+    redis = cache.connect_redis(settings)
+    recommender = Recommender(settings.embedding_model)
+    try:
+        if args.visitor is not None:
+            await accounts.get_visitor(visitor_id=args.visitor)
+        print("loading the language model ...", flush=True)
+        classifier = classifier_for(recommender.embedder)
+        await asyncio.to_thread(classifier.prepare)
+        tools = dialogue.Tools(
+            redis=redis,
+            cipher=FieldCipher(settings.secret()),
+            recommender=recommender,
+            classifier=classifier,
+        )
+        caller = dialogue.Caller(
+            session_key=f"cli:{uuid.uuid4().hex}",
+            channel=ChatChannel.CLI,
+            visitor_id=args.visitor,
+        )
+        print("E游温州 · 输入 quit 结束 (type quit to leave)", flush=True)
+        while True:
+            try:
+                text = await asyncio.to_thread(input, "> ")
+            except EOFError:
+                break
+            if text.strip().lower() in ("quit", "exit", "退出"):
+                break
+            if not text.strip():
+                continue
+            answer = await dialogue.respond(
+                tools, caller, text[:500], now=local_now(), language_hint=args.lang
+            )
+            print(f"[{answer.intent}] {answer.reply}", flush=True)
+    finally:
+        await recommender.stop()
+        await redis.aclose()
+        await db.close_database()
+    sys.stdout.flush()

@@ -1,0 +1,249 @@
+"""What a visitor wants: sentence embeddings against example utterances, plus keyword evidence.
+
+Each intent is scored by how close the message's vector is to its nearest example utterances
+(bots/data/train.jsonl, encoded once per process with recommend's embedder), and gets a bonus
+when jieba's words (or English words) include one of its keywords. Below a confidence threshold
+the answer is `unknown`, and the dialogue offers a menu instead of guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from recommend.embedder import Embedder
+
+# The label set of API.md, in its order.
+INTENTS = (
+    "book",
+    "cancel_booking",
+    "my_bookings",
+    "opening_hours",
+    "ticket_price",
+    "crowd_status",
+    "food",
+    "route_guide",
+    "recommend",
+    "card_service",
+    "complaint",
+    "human",
+    "greeting",
+    "unknown",
+)
+UNKNOWN = "unknown"
+TRAINING_SET = "data/train.jsonl"
+DEV_SET = "data/dev.jsonl"
+NEAREST = 3  # an intent's embedding score: the mean similarity of its 3 nearest examples
+KEYWORD_BONUS = 0.12
+CONFIDENCE_THRESHOLD = 0.45
+
+# Words that are evidence for an intent. Chinese ones of two or more characters are matched as
+# substrings (jieba may cut 转人工 as 转/人工), single characters only as jieba words; English
+# ones as whole lower-case words (phrases as substrings).
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "book": ("预约", "预订", "预定", "订票", "订", "约", "买票", "抢票", "book", "booking",
+             "reserve", "reservation", "resrve"),
+    "cancel_booking": ("取消", "退票", "退订", "退掉", "退了", "撤销", "cancel", "cancle",
+                       "refund", "退"),
+    "my_bookings": ("我的预约", "我的订单", "我的票", "我的门票", "订单", "电子票", "我订",
+                    "my booking", "my bookings", "my reservation", "my reservations",
+                    "my ticket", "my tickets", "my orders"),
+    "opening_hours": ("几点", "开门", "关门", "开放", "营业", "闭馆", "入园时间", "入场时间",
+                      "开着", "open", "opening", "close", "closes", "hours", "last entry"),
+    "ticket_price": ("多少钱", "票价", "价格", "收费", "免费", "免票", "优惠", "半价", "要钱",
+                     "price", "cost", "fee", "free", "discount", "how much"),
+    "crowd_status": ("人多", "挤", "拥挤", "排队", "余票", "名额", "客流", "人流", "满了", "位置",
+                     "剩", "crowded", "busy", "queue", "packed", "left", "remain", "available",
+                     "full"),
+    "food": ("吃", "餐厅", "饭店", "美食", "小吃", "鱼丸", "饿", "海鲜", "宵夜", "糯米饭",
+             "eat", "food", "restaurant", "restaurants", "hungry", "dinner", "lunch", "snack",
+             "snacks", "seafood", "dish"),
+    "route_guide": ("怎么去", "怎么走", "公交", "路线", "线路", "交通", "地址", "导航", "坐车",
+                    "打车", "地铁", "怎么过去", "get to", "directions", "bus", "route", "tour",
+                    "address", "taxi", "transport", "how far"),
+    "recommend": ("推荐", "好玩", "值得", "去哪", "景点", "逛", "recommend", "suggest",
+                  "worth", "things to do", "fun", "must-see", "attractions"),
+    "card_service": ("社保卡", "市民卡", "游客卡", "一卡通", "年卡", "电子卡", "刷卡", "卡",
+                     "card"),
+    "complaint": ("投诉", "举报", "宰客", "被宰", "乱收费", "欺诈", "被骗", "态度", "多收", "维权",
+                  "complain", "complaint", "report", "rude", "scam", "cheated", "overcharged",
+                  "ripped off"),
+    "human": ("人工", "真人", "客服", "工作人员", "human", "person", "agent", "staff",
+              "operator", "someone"),
+    "greeting": ("你好", "您好", "嗨", "哈喽", "谢谢", "再见", "拜拜", "hello", "hi", "hey",
+                 "thanks", "thank", "bye", "help", "帮助"),
+    UNKNOWN: (),
+}  # fmt: skip
+_ENGLISH_WORD = re.compile(r"[a-z][a-z'-]*")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled utterance."""
+
+    text: str
+    intent: str
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The intent chosen for a message, how sure, and every intent's score."""
+
+    intent: str
+    confidence: float
+    scores: dict[str, float]
+    evidence: bool = False  # the chosen intent's keywords occur in the message
+
+
+def load_examples(source: str | Path = TRAINING_SET) -> list[Example]:
+    """The labelled utterances of a JSON-lines file (a path, or one inside this package)."""
+    path = Path(source)
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+    else:
+        text = resources.files("bots").joinpath(str(source)).read_text(encoding="utf-8")
+    examples = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row["intent"] not in INTENTS:
+            raise ValueError(f"{source}:{number}: unknown intent {row['intent']!r}")
+        examples.append(Example(text=row["text"], intent=row["intent"]))
+    return examples
+
+
+def normalise(text: str) -> str:
+    """Full-width letters and digits folded, lower case, surrounding space stripped."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def keyword_hits(text: str, words: Iterable[str]) -> set[str]:
+    """The intents whose keywords occur in the text (given jieba's words of it)."""
+    plain = normalise(text)
+    english = set(_ENGLISH_WORD.findall(plain))
+    tokens = set(words)
+    hits = set()
+    for intent, keywords in KEYWORDS.items():
+        for keyword in keywords:
+            if keyword.isascii():
+                found = keyword in english if " " not in keyword else keyword in plain
+            elif len(keyword) == 1:
+                # One character ("订", "卡") is evidence only as a word of its own: 订单 is no 订.
+                found = keyword in tokens
+            else:
+                found = keyword in plain
+            if found:
+                hits.add(intent)
+                break
+    return hits
+
+
+class IntentClassifier:
+    """Nearest example utterances by sentence embedding, with keyword evidence and a threshold."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        examples: Sequence[Example],
+        *,
+        threshold: float = CONFIDENCE_THRESHOLD,
+    ) -> None:
+        self.embedder = embedder
+        self.examples = list(examples)
+        self.threshold = threshold
+        self._labels = np.array([INTENTS.index(e.intent) for e in self.examples])
+        self._vectors: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def is_ready(self) -> bool:
+        """True once the model is loaded and the examples are encoded."""
+        return self._vectors is not None
+
+    def prepare(self) -> None:
+        """Load the model and encode the examples (blocking, seconds the first time)."""
+        with self._lock:
+            if self._vectors is None:
+                self._vectors = self.embedder.encode([e.text for e in self.examples])
+
+    def classify(self, text: str, words: Iterable[str] = ()) -> Classification:
+        """The intent of one message; `words` are its jieba words, for keyword evidence."""
+        self.prepare()
+        vector = self.embedder.encode([normalise(text)])[0]
+        return self._decide(vector, keyword_hits(text, words))
+
+    def _decide(self, vector: np.ndarray, hits: set[str]) -> Classification:
+        similarities = self._vectors @ vector
+        scores: dict[str, float] = {}
+        for index, intent in enumerate(INTENTS):
+            own = similarities[self._labels == index]
+            if own.size == 0:
+                continue
+            nearest = np.sort(own)[-NEAREST:]
+            scores[intent] = float(nearest.mean()) + (KEYWORD_BONUS if intent in hits else 0.0)
+        best = max(scores, key=scores.__getitem__)
+        confidence = scores[best]
+        if confidence < self.threshold:
+            best = UNKNOWN
+        return Classification(
+            intent=best, confidence=round(confidence, 4), scores=scores, evidence=best in hits
+        )
+
+
+_classifiers: dict[str, IntentClassifier] = {}
+_registry_lock = threading.Lock()
+
+
+def classifier_for(embedder: Embedder) -> IntentClassifier:
+    """This process's classifier on `embedder` and the packaged training set (created once)."""
+    with _registry_lock:
+        if embedder.model_name not in _classifiers:
+            _classifiers[embedder.model_name] = IntentClassifier(embedder, load_examples())
+        return _classifiers[embedder.model_name]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Accuracy on a labelled set: per intent (correct, total) and overall, with the misses."""
+
+    per_intent: dict[str, tuple[int, int]]
+    correct: int
+    total: int
+    misses: list[tuple[str, str, str]]  # (text, expected, predicted)
+
+    @property
+    def accuracy(self) -> float:
+        """The share of utterances classified right."""
+        return self.correct / self.total if self.total else 0.0
+
+
+def evaluate(
+    classifier: IntentClassifier, examples: Sequence[Example], cut: callable = lambda t: []
+) -> Evaluation:
+    """Classify every example; count right answers per intent."""
+    per_intent: dict[str, list[int]] = {}
+    misses = []
+    for example in examples:
+        predicted = classifier.classify(example.text, cut(example.text)).intent
+        tally = per_intent.setdefault(example.intent, [0, 0])
+        tally[1] += 1
+        if predicted == example.intent:
+            tally[0] += 1
+        else:
+            misses.append((example.text, example.intent, predicted))
+    correct = sum(right for right, _ in per_intent.values())
+    return Evaluation(
+        per_intent={intent: (right, total) for intent, (right, total) in per_intent.items()},
+        correct=correct,
+        total=len(examples),
+        misses=misses,
+    )

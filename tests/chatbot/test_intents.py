@@ -1,0 +1,50 @@
+"""Intent classification: the dev set's accuracy, the threshold, keyword evidence."""
+
+from __future__ import annotations
+
+from bots.entities import catalogue_names
+from bots.intents import (
+    DEV_SET,
+    INTENTS,
+    IntentClassifier,
+    evaluate,
+    keyword_hits,
+    load_examples,
+)
+
+
+def test_the_label_set_is_the_one_of_the_api() -> None:
+    assert INTENTS == (
+        "book", "cancel_booking", "my_bookings", "opening_hours", "ticket_price",
+        "crowd_status", "food", "route_guide", "recommend", "card_service", "complaint",
+        "human", "greeting", "unknown",
+    )  # fmt: skip
+    train, dev = load_examples(), load_examples(DEV_SET)
+    assert {e.intent for e in train} == set(INTENTS) == {e.intent for e in dev}
+    assert not {e.text for e in train} & {e.text for e in dev}
+    assert all(sum(e.intent == i for e in train) >= 30 for i in INTENTS)
+
+
+def test_dev_set_accuracy_is_above_95_percent_for_every_intent(
+    classifier: IntentClassifier,
+) -> None:
+    report = evaluate(classifier, load_examples(DEV_SET), catalogue_names.cut)
+    assert report.accuracy > 0.95, report.misses
+    assert all(right / total >= 0.8 for right, total in report.per_intent.values())
+
+
+def test_below_the_threshold_the_answer_is_unknown(classifier: IntentClassifier) -> None:
+    strict = IntentClassifier(classifier.embedder, classifier.examples, threshold=2.0)
+    strict._vectors = classifier._vectors  # the same encoded examples
+    assert strict.classify("江心屿几点开门").intent == "unknown"
+    assert classifier.classify("江心屿几点开门", catalogue_names.cut("江心屿几点开门")).intent == (
+        "opening_hours"
+    )
+
+
+def test_keywords_count_as_words_not_as_characters_inside_words() -> None:
+    assert "book" in keyword_hits("帮我订两张票", ["帮", "我", "订", "两张", "票"])
+    assert "book" not in keyword_hits("查订单", ["查", "订单"])
+    assert "human" in keyword_hits("转人工", ["转", "人工"])
+    assert "cancel_booking" in keyword_hits("please cancel it", [])
+    assert "cancel_booking" not in keyword_hits("cancellation policy?", [])

@@ -1,0 +1,105 @@
+"""The HTTP layer's answers to outages and impossible input, and its OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from tortoise.exceptions import OperationalError
+
+from server import errors
+from server.http import LARGEST_ID, _as_app_error, hoist_schema_definitions
+
+
+def wrapped(cause: Exception) -> OperationalError:
+    """An error as tortoise raises it: its own type, the driver's error as the cause."""
+    try:
+        raise OperationalError(str(cause)) from cause
+    except OperationalError as error:
+        return error
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        asyncpg.exceptions.AdminShutdownError(
+            "terminating connection due to administrator command"
+        ),
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle"),
+        asyncpg.InterfaceError("connection is closed"),
+        asyncpg.exceptions._base.InternalClientError(
+            "cannot switch to state 11; another operation (2) is in progress"
+        ),
+        ConnectionRefusedError(111, "Connection refused"),
+        wrapped(asyncpg.exceptions.AdminShutdownError("terminating connection")),
+        RedisConnectionError("Error 111 connecting to 127.0.0.1:6379"),
+        RedisTimeoutError("Timeout reading from socket"),
+        OperationalError("database is locked"),
+    ],
+    ids=lambda outage: type(outage).__name__,
+)
+def test_a_database_or_redis_outage_is_a_503_the_client_may_retry(outage):
+    assert isinstance(_as_app_error(outage), errors.ServiceUnavailable)
+
+
+@pytest.mark.parametrize(
+    "bug",
+    [
+        ValueError("a bug"),
+        OperationalError("no such column: x"),
+        asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
+    ],
+    ids=lambda bug: str(bug),
+)
+def test_a_bug_stays_a_500(bug):
+    assert isinstance(_as_app_error(bug), errors.InternalError)
+
+
+@pytest.mark.parametrize(
+    "path", [f"/api/v1/reservations/{LARGEST_ID + 1}", "/api/v1/venues/-9" + "9" * 30]
+)
+async def test_an_id_no_table_can_hold_is_a_clear_404_not_a_500(client, path):
+    answer = await client.get(path)
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["error"]["code"] == "not_found"
+
+
+async def test_every_ref_of_the_openapi_document_resolves_and_it_declares_3_1(client):
+    document = (await client.get("/openapi.json")).json()
+    assert document["openapi"] == "3.1.0"
+    refs = set()
+
+    def collect(node):
+        if isinstance(node, dict):
+            assert "$defs" not in node
+            if isinstance(node.get("$ref"), str):
+                refs.add(node["$ref"])
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(document)
+    schemas = document["components"]["schemas"]
+    assert refs, "no $ref at all: the check below would prove nothing"
+    for ref in refs:
+        assert ref.startswith("#/components/schemas/") and ref.split("/")[-1] in schemas, ref
+
+
+def test_two_different_models_of_one_name_both_keep_their_schema():
+    hours = {"type": "object", "properties": {"day": {"type": "integer"}}}
+    other_hours = {"type": "object", "properties": {"opens": {"type": "string"}}}
+    document = {
+        "paths": {
+            "/a": {"get": {"schema": {"$ref": "#/$defs/Hours", "$defs": {"Hours": hours}}}},
+            "/b": {"get": {"schema": {"$ref": "#/$defs/Hours", "$defs": {"Hours": other_hours}}}},
+        }
+    }
+    hoisted = hoist_schema_definitions(document)
+    schemas = hoisted["components"]["schemas"]
+    assert schemas == {"Hours": hours, "Hours2": other_hours}
+    assert hoisted["paths"]["/b"]["get"]["schema"] == {"$ref": "#/components/schemas/Hours2"}
+    assert "$defs" in document["paths"]["/a"]["get"]["schema"]  # the input is left as it was
