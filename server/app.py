@@ -55,6 +55,10 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
         OAS_AUTODOC=True,
         CORS=False,
         HEALTH=False,
+        # sanic-ext's automatic HEAD/OPTIONS routes are added one by one after start-up, each
+        # re-finalising the router: with ~110 routes that cost seconds per server start.
+        HTTP_AUTO_HEAD=False,
+        HTTP_AUTO_OPTIONS=False,
     )
     Extend(app)
     app.ext.openapi.describe(API_TITLE, version="1")
