@@ -22,6 +22,7 @@ from time import monotonic as time_monotonic
 from typing import Any, NamedTuple, Protocol
 
 from recommend.texts import content_hash, embedding_text
+from server.http import LARGEST_ID
 
 log = logging.getLogger("etour.recommend")
 
@@ -93,7 +94,9 @@ class Live:
 def parse_item_id(item_id: str) -> tuple[str, int] | None:
     """("venue", 12) for "venue:12"; None when it is not an item id."""
     match = ITEM_ID.match(item_id or "")
-    return (match.group(1), int(match.group(2))) if match else None
+    if not match or int(match.group(2)) > LARGEST_ID:  # no table holds a larger id
+        return None
+    return match.group(1), int(match.group(2))
 
 
 def _minute(moment: time) -> int:

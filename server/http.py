@@ -245,8 +245,11 @@ def _is_store_outage(exception: BaseException) -> bool:
         message = str(problem).lower()
         if isinstance(problem, _OUTAGES):
             return True
-        # asyncpg on a connection the server closed: "connection is closed" / "was closed".
-        if isinstance(problem, asyncpg.InterfaceError) and "closed" in message:
+        # asyncpg on a connection the server closed ("connection is closed" / "was closed"), or
+        # one the pool took back while PostgreSQL restarted ("released back to the pool").
+        if isinstance(problem, asyncpg.InterfaceError) and (
+            "closed" in message or "released back to the pool" in message
+        ):
             return True
         # SQLite shared by processes: a writer that waited out the busy timeout gets "locked".
         if isinstance(problem, OperationalError) and (

@@ -148,7 +148,7 @@ async def test_redis_killed_mid_run_the_service_keeps_booking_and_recovers(
     )
 
     outcomes = tally(answers)
-    assert set(outcomes) <= CLEAR_OUTCOMES, outcomes
+    assert set(outcomes) <= CLEAR_OUTCOMES, (outcomes, unhandled_errors(fault_servers))
     # Redis holds nothing a booking needs: it goes on without it (DESIGN: "If Redis is down,
     # reservations stay correct").
     assert outcomes["201"] >= BOOKINGS // 2, outcomes
@@ -176,7 +176,7 @@ async def test_postgres_restarted_mid_run_answers_503_then_recovers_with_nothing
     await db.open_database(fault_database)
 
     outcomes = tally(answers)
-    assert set(outcomes) <= CLEAR_OUTCOMES, outcomes
+    assert set(outcomes) <= CLEAR_OUTCOMES, (outcomes, unhandled_errors(fault_servers))
     assert outcomes["503 service_unavailable"] > 0, outcomes  # the outage was seen, and said
     await assert_sound(slot_id, answers, lost_answers_allowed=True)
     await books_again(fault_servers, fault_database)
@@ -208,3 +208,20 @@ async def test_a_server_killed_mid_request_leaves_no_half_written_reservation(
         fault_servers.urls[1:], fault_servers.logs[1:], fault_servers.processes[1:]
     )
     await books_again(survivor, fault_database)
+
+
+def unhandled_errors(servers: RunningProcesses) -> str:
+    """The servers' logged tracebacks of 500 answers, to say what a 500 was."""
+    excerpts = []
+    for log in servers.logs:
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        for number, line in enumerate(lines):
+            if "unhandled error" in line:
+                record = [line]
+                for following in lines[number + 1 :]:
+                    if following[:4].isdigit():  # the next log record's timestamp
+                        break
+                    record.append(following)
+                # The first line says where, the last lines what.
+                excerpts.append("\n".join([record[0], *record[-6:]]))
+    return "\n---\n".join(excerpts[:3]) or "no unhandled error logged"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+from factories import make_visitor_token
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from tortoise.exceptions import OperationalError
 
 from server import errors
+from server.clock import local_now
 from server.http import LARGEST_ID, _as_app_error, hoist_schema_definitions
 
 
@@ -29,6 +31,11 @@ def wrapped(cause: Exception) -> OperationalError:
         asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
         asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle"),
         asyncpg.InterfaceError("connection is closed"),
+        wrapped(
+            asyncpg.InterfaceError(
+                "cannot call Connection.fetch(): connection has been released back to the pool"
+            )
+        ),
         asyncpg.exceptions._base.InternalClientError(
             "cannot switch to state 11; another operation (2) is in progress"
         ),
@@ -103,3 +110,16 @@ def test_two_different_models_of_one_name_both_keep_their_schema():
     assert schemas == {"Hours": hours, "Hours2": other_hours}
     assert hoisted["paths"]["/b"]["get"]["schema"] == {"$ref": "#/components/schemas/Hours2"}
     assert "$defs" in document["paths"]["/a"]["get"]["schema"]  # the input is left as it was
+
+
+async def test_an_item_id_in_a_body_or_path_no_table_can_hold_is_a_4xx_not_a_500(server):
+    _, token = await make_visitor_token(server.app)
+    too_large = f"restaurant:{LARGEST_ID + 1}"
+    planned = await server.client.post(
+        "/api/v1/planner",
+        json={"date": local_now().date().isoformat(), "places": [{"id": too_large}]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert 400 <= planned.status_code < 500, planned.text
+    similar = await server.client.get(f"/api/v1/items/{too_large}/similar")
+    assert similar.status_code == 404, similar.text
