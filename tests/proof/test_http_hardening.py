@@ -123,3 +123,14 @@ async def test_an_item_id_in_a_body_or_path_no_table_can_hold_is_a_4xx_not_a_500
     assert 400 <= planned.status_code < 500, planned.text
     similar = await server.client.get(f"/api/v1/items/{too_large}/similar")
     assert similar.status_code == 404, similar.text
+
+
+async def test_a_complaint_naming_a_venue_no_table_can_hold_is_a_4xx(server):
+    _, token = await make_visitor_token(server.app)
+    filed = await server.client.post(
+        "/api/v1/complaints",
+        json={"text": "排队太久了", "venue_id": LARGEST_ID + 1},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert filed.status_code == 422, filed.text
+    assert filed.json()["error"]["field"] == "venue_id"
