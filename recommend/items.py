@@ -94,7 +94,9 @@ class Live:
 def parse_item_id(item_id: str) -> tuple[str, int] | None:
     """("venue", 12) for "venue:12"; None when it is not an item id."""
     match = ITEM_ID.match(item_id or "")
-    if not match or int(match.group(2)) > LARGEST_ID:  # no table holds a larger id
+    # Request bodies bound the number while parsing (server.http.typed_id), but the similar-items
+    # path hands its id here as it came: a number no table holds names no item.
+    if not match or int(match.group(2)) > LARGEST_ID:
         return None
     return match.group(1), int(match.group(2))
 

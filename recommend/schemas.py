@@ -8,11 +8,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from i18n import gettext, pick
-from recommend.items import ITEM_ID
+from recommend.items import ITEM_TYPES
 from recommend.profiles import INTERESTS
 from recommend.ranking import Reason, Recommendation
+from server.http import typed_id
 
 ItemType = Literal["venue", "tour", "restaurant", "dish", "event"]  # items.ITEM_TYPES
+ItemId = typed_id(*ITEM_TYPES)
 MAX_LIMIT = 50
 REASON_SEPARATOR = " · "
 
@@ -63,9 +65,7 @@ class SimilarQuery(_Query):
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    item_id: str = Field(
-        ..., max_length=48, pattern=ITEM_ID.pattern, description='an item id, e.g. "venue:12"'
-    )
+    item_id: ItemId = Field(..., max_length=48, description='an item id, e.g. "venue:12"')
     kind: Literal["view", "favourite", "unfavourite"]
 
 

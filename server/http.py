@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request, Sanic
@@ -109,6 +109,23 @@ def query(model: type[BaseModel]) -> Callable[[Handler], Handler]:
 # Ids are 32-bit integer columns (PostgreSQL `integer`, SQLite checks 64 bits): a larger number in
 # a path names nothing, and the drivers would fail on it (OverflowError, DataError) with a 500.
 LARGEST_ID = 2**31 - 1
+
+# A row id in a request body or query: one no table can hold is refused while parsing, as a 422
+# naming the field, so no service has to check the bound again.
+RowId = Annotated[int, Field(ge=1, le=LARGEST_ID)]
+
+
+def _number_fits_a_table(typed_id: str) -> str:
+    if int(typed_id.partition(":")[2]) > LARGEST_ID:
+        raise ValueError(f"no table holds an id over {LARGEST_ID}")
+    return typed_id
+
+
+def typed_id(*kinds: str) -> Any:
+    """A request field's type for an id with its kind, e.g. "venue:12": one of `kinds`, a colon,
+    and a number no larger than a table can hold (else a 422 naming the field)."""
+    pattern = rf"^({'|'.join(kinds)}):[1-9][0-9]{{0,9}}$"
+    return Annotated[str, Field(pattern=pattern), AfterValidator(_number_fits_a_table)]
 
 
 def install_input_guards(app: Sanic) -> None:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from server.accounts.models import Role
+from server.http import RowId
 from server.venues.models import VenueKind
 
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -138,12 +139,15 @@ class StaffChangeIn(BaseModel):
 class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    actor_id: int | None = Field(None, ge=1, lt=2**31)
+    actor_id: RowId | None = None
     action: str | None = Field(None, max_length=64, description='exact, or a prefix ending in "."')
     target: str | None = Field(None, max_length=110, description='"venue:12", or a type: "venue"')
     since: dt.date | None = Field(None, description="first local day, inclusive")
     until: dt.date | None = Field(None, description="last local day, inclusive")
-    before_id: int | None = Field(None, ge=1, description="the next page: the last id seen")
+    # The audit log alone has 64-bit ids (fields.BigIntField): a larger cursor names nothing.
+    before_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="the next page: the last id seen"
+    )
     limit: int = Field(50, ge=1, le=500)
 
 

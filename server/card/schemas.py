@@ -10,6 +10,7 @@ import i18n
 from server.card import service
 from server.card.models import BoundCard, CardBenefit, Loan
 from server.errors import InvalidInput
+from server.http import RowId
 from server.tickets.schemas import OccupancyOut, TicketAtGateOut, occupancy_out, ticket_at_gate_out
 
 # Lengths only: the rules (card number format, ID check digit, region) are the service's, so the
@@ -148,7 +149,7 @@ def book_out(holding: service.Holding, language: str) -> BookOut:
 class VisitorBorrowIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    card_id: int = Field(..., ge=1, description="one of the caller's bound cards")
+    card_id: RowId = Field(..., description="one of the caller's bound cards")
     barcode: str = Field(..., min_length=1, max_length=32, description="the copy's barcode")
 
 

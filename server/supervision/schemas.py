@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from server.http import RowId
 from server.supervision.models import (
     Complaint,
     ComplaintChannel,
@@ -43,8 +44,8 @@ class ComplaintIn(BaseModel):
     model_config = _STRICT
 
     text: str = Field(min_length=2, max_length=2000)
-    venue_id: int | None = Field(None, ge=1)
-    entity_id: int | None = Field(None, ge=1)
+    venue_id: RowId | None = None
+    entity_id: RowId | None = None
     category: str | None = Field(None, max_length=32)
     occurred_at: AwareDatetime | None = None
 
@@ -105,9 +106,9 @@ class ComplaintsQuery(BaseModel):
 
     status: ComplaintStatus | None = None
     overdue: bool | None = None
-    venue_id: int | None = Field(None, ge=1)
-    entity_id: int | None = Field(None, ge=1)
-    assignee_id: int | None = Field(None, ge=1)
+    venue_id: RowId | None = None
+    entity_id: RowId | None = None
+    assignee_id: RowId | None = None
     since: date | None = Field(None, description="filed on or after this local day")
     until: date | None = Field(None, description="filed on or before this local day")
     limit: int = Field(50, ge=1, le=200)
@@ -117,7 +118,7 @@ class ComplaintsQuery(BaseModel):
 class AssignIn(BaseModel):
     model_config = _STRICT
 
-    assignee_id: int = Field(ge=1)
+    assignee_id: RowId
 
 
 class AnswerIn(BaseModel):
@@ -189,7 +190,7 @@ class EntityIn(BaseModel):
     county: str = Field("", max_length=32)
     contact_name: str = Field("", max_length=64)
     contact_phone: str = Field("", max_length=20)
-    venue_id: int | None = Field(None, ge=1)
+    venue_id: RowId | None = None
     a_level: int | None = Field(None, ge=1, le=5)
 
 
@@ -328,13 +329,13 @@ class InspectorIn(BaseModel):
 
     name: str = Field(min_length=2, max_length=64)
     badge_number: str = Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9\-]+$")
-    staff_id: int | None = Field(None, ge=1)
+    staff_id: RowId | None = None
 
 
 class ConflictIn(BaseModel):
     model_config = _STRICT
 
-    entity_id: int = Field(ge=1)
+    entity_id: RowId
     reason: str = Field(min_length=2, max_length=255)
 
 

@@ -20,7 +20,6 @@ from server.accounts import service as accounts
 from server.accounts.errors import AccountDisabled
 from server.accounts.models import Role
 from server.clock import LOCAL_TZ, local_now
-from server.http import LARGEST_ID
 from server.personal_data import FieldCipher, mask_phone, validate_phone
 from server.supervision import credit
 from server.supervision import errors as refusals
@@ -75,10 +74,6 @@ async def _entity_of_venue(venue_id: int) -> int | None:
 
 async def _check_references(venue_id: int | None, entity_id: int | None) -> int | None:
     """Refuse unknown venues and entities; the entity defaults to the venue's own."""
-    # An id no table can hold names nothing (and the driver would fail on it).
-    for field, number in (("venue_id", venue_id), ("entity_id", entity_id)):
-        if number is not None and not 0 < number <= LARGEST_ID:
-            raise refusals.ReferencedEntityNotFound(field=field)
     if venue_id is not None:
         try:
             await venues.get_venue(venue_id=venue_id, include_hidden=True)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from i18n import gettext, pick
 from server.food.models import Restaurant
+from server.http import RowId, typed_id
 from server.tours.models import TourStop
 from server.tours.planner import DayPlan, Place
 from server.tours.service import NearestStop, Progress, TourRoute
@@ -18,7 +19,7 @@ MAX_RADIUS_M = 50_000
 MAX_PLACES = 20
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, description="WGS-84")]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="WGS-84")]
-PLACE_KEY = r"^(venue|restaurant):[1-9][0-9]{0,9}$"
+PlaceKey = typed_id("venue", "restaurant")
 
 
 class _Query(BaseModel):
@@ -33,7 +34,7 @@ class _Query(BaseModel):
 
 
 class ToursQuery(_Query):
-    venue_id: int | None = Field(None, ge=1, description="tours of this venue or passing it")
+    venue_id: RowId | None = Field(None, description="tours of this venue or passing it")
     night: bool | None = Field(None, description="only night tours (全域夜游), or only day ones")
     lang: str | None = Field(None, description="zh-CN or en (else Accept-Language)")
 
@@ -54,13 +55,13 @@ class NearestQuery(_Query):
 class VisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    stop_id: int = Field(..., ge=1, description="the stop reached")
+    stop_id: RowId = Field(..., description="the stop reached")
 
 
 class PlaceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(..., pattern=PLACE_KEY, description="venue:12 or restaurant:7")
+    id: PlaceKey = Field(..., description="venue:12 or restaurant:7")
     minutes: int | None = Field(None, ge=5, le=600, description="time to spend there")
 
 
@@ -69,7 +70,7 @@ class StartIn(BaseModel):
 
     lat: Latitude | None = None
     lng: Longitude | None = None
-    place: str | None = Field(None, pattern=PLACE_KEY, description="or start at a place")
+    place: PlaceKey | None = Field(None, description="or start at a place")
 
     @model_validator(mode="after")
     def _one_way_to_say_where(self) -> StartIn:
