@@ -9,16 +9,16 @@ with its Ed25519 key. Switches for tests: `busy` (code 9001), `http_status` (e.g
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from server.card import issuer as protocol
 from server.signing import TokenSigner
+from server.standin import QuietJSONHandler, StandIn
 
 DEFAULT_SEED = b"etour-card-issuer-standin-demo-seed-0001"
 
@@ -45,10 +45,14 @@ DEMO_CARDS = (
 )
 
 
-class CardIssuerStandIn:
-    """The issuer's verify, status, keys and e-card QR endpoints over a card register."""
+class CardIssuerStandIn(StandIn):
+    """The issuer's verify, status, keys and e-card QR endpoints over a card register; its `url`
+    is the base to configure as CARD_ISSUER_BASE."""
+
+    name = "card issuer stand-in"
 
     def __init__(self, cards: tuple[IssuedCard, ...] = (), *, seed: bytes = DEFAULT_SEED) -> None:
+        super().__init__()
         self.cards: dict[str, IssuedCard] = {card.card_number: card for card in cards}
         self.signer = TokenSigner(seed)
         self.busy = False
@@ -56,35 +60,9 @@ class CardIssuerStandIn:
         self.delay_seconds = 0.0
         self.requests: list[str] = []  # paths seen, oldest first (bodies are personal data)
         self._lock = threading.Lock()
-        self._http: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    @property
-    def url(self) -> str:
-        """The base to configure as CARD_ISSUER_BASE."""
-        if self._http is None:
-            raise RuntimeError("the card issuer stand-in is not running")
-        host, port = self._http.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen (port 0: the OS chooses) in a background thread."""
-        self._http = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._http.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, name="card-issuer-standin", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop listening; calling it again does nothing."""
-        if self._http is None:
-            return
-        self._http.shutdown()
-        self._http.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._http = self._thread = None
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def add(self, card: IssuedCard) -> IssuedCard:
         """Put a card into the register (replacing one with the same number)."""
@@ -174,18 +152,14 @@ class CardIssuerStandIn:
 
 
 def _handler_for(standin: CardIssuerStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietJSONHandler):
         def do_GET(self) -> None:
             self._reply("GET", {})
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            try:
-                body = json.loads(self.rfile.read(length) or b"{}")
-            except ValueError:
-                body = None
+            body = self.read_json(empty=b"{}")
             if not isinstance(body, dict):
-                self._send(400, {"code": "1001", "message": "bad request"})
+                self.send_json(400, {"code": "1001", "message": "bad request"})
                 return
             self._reply("POST", body)
 
@@ -193,17 +167,6 @@ def _handler_for(standin: CardIssuerStandIn) -> type[BaseHTTPRequestHandler]:
             if standin.delay_seconds:
                 time.sleep(standin.delay_seconds)
             status, answer = standin.answer(method, self.path.split("?")[0], body)
-            self._send(status, answer)
-
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
-            raw = json.dumps(payload, ensure_ascii=False).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: request lines would be noise, and bodies are personal data."""
+            self.send_json(status, answer)
 
     return Handler

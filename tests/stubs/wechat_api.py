@@ -7,17 +7,18 @@ carry an `errcode` and an `errmsg`. Tests register wx.login codes with `issue_co
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from server.standin import QuietJSONHandler, StandIn
 
 APPID = "wx-test-appid"
 SECRET = "wx-test-secret"
@@ -50,10 +51,14 @@ def _refusal(errcode: int, errmsg: str, *, with_rid: bool = False) -> dict[str, 
     return {"errcode": errcode, "errmsg": errmsg}
 
 
-class WeChatAPIStub:
-    """WeChat's token and jscode2session endpoints for one app id and secret."""
+class WeChatAPIStub(StandIn):
+    """WeChat's token and jscode2session endpoints for one app id and secret; its `url` is the
+    API base to configure as WECHAT_API_BASE."""
+
+    name = "WeChat stand-in"
 
     def __init__(self, *, appid: str = APPID, secret: str = SECRET) -> None:
+        super().__init__()
         self.appid = appid
         self.secret = secret
         self.rate_limited = False  # every jscode2session answers 45011
@@ -66,35 +71,9 @@ class WeChatAPIStub:
         self.sent_messages: list[dict[str, Any]] = []  # customer-service messages received
         self._codes: dict[str, _IssuedCode] = {}
         self._lock = threading.Lock()
-        self._http: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    @property
-    def url(self) -> str:
-        """The API base to configure as WECHAT_API_BASE, e.g. http://127.0.0.1:40123."""
-        if self._http is None:
-            raise RuntimeError("the WeChat stand-in is not running")
-        host, port = self._http.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> None:
-        """Listen on 127.0.0.1, on a port the OS chooses, in a background thread."""
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._http.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, name="wechat-stub", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop listening; calling it again does nothing."""
-        if self._http is None:
-            return
-        self._http.shutdown()
-        self._http.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._http = self._thread = None
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def issue_code(self, openid: str, unionid: str | None = None) -> str:
         """A fresh wx.login code for the user `openid`, good for one jscode2session."""
@@ -181,44 +160,28 @@ class WeChatAPIStub:
 
 
 def _handler_for(stub: WeChatAPIStub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietJSONHandler):
+        content_type = "application/json; encoding=utf-8"  # as api.weixin.qq.com labels it
+
         def do_GET(self) -> None:
-            if stub.delay_seconds:
-                time.sleep(stub.delay_seconds)
-            parts = urlsplit(self.path)
-            query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-            answer = stub.answer(parts.path, query)
-            if answer is None:
-                self._send(404, {"errcode": 404, "errmsg": "not found"})
-            else:
-                self._send(200, answer)
+            path, query = self._request_line()
+            self._send(stub.answer(path, query))
 
         def do_POST(self) -> None:
+            path, query = self._request_line()
+            self._send(stub.answer_post(path, query, self.read_json()))
+
+        def _request_line(self) -> tuple[str, dict[str, str]]:
             if stub.delay_seconds:
                 time.sleep(stub.delay_seconds)
             parts = urlsplit(self.path)
-            query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-            length = int(self.headers.get("Content-Length") or 0)
-            try:
-                payload = json.loads(self.rfile.read(length) or b"null")
-            except ValueError:
-                payload = None
-            answer = stub.answer_post(parts.path, query, payload)
+            return parts.path, {key: values[-1] for key, values in parse_qs(parts.query).items()}
+
+        def _send(self, answer: dict[str, Any] | None) -> None:
             if answer is None:
-                self._send(404, {"errcode": 404, "errmsg": "not found"})
+                self.send_json(404, {"errcode": 404, "errmsg": "not found"})
             else:
-                self._send(200, answer)
-
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
-            body = json.dumps(payload, ensure_ascii=False).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; encoding=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep test output quiet; `stub.requests` is the record."""
+                self.send_json(200, answer)
 
     return Handler
 
