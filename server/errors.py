@@ -9,19 +9,21 @@ class AppError(Exception):
     """A refusal shown to the client as {"error": {"code", "message"}} with an HTTP status.
 
     Subclasses set `code` and `status`; the message is the i18n key `error.<code>`, formatted
-    with the keyword arguments given here, in the caller's language.
+    with the keyword arguments given here, in the caller's language. The arguments named in
+    `shown` are also given to the client as they are, beside code and message.
     """
 
     code: ClassVar[str] = "bad_request"
     status: ClassVar[int] = 400
+    shown: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **params: object) -> None:
         super().__init__(self.code)
         self.params = params
 
     def extra(self) -> dict[str, object]:
-        """Machine-readable details added beside code and message (none by default)."""
-        return {}
+        """Machine-readable details added beside code and message: the `shown` arguments."""
+        return {name: self.params.get(name) for name in self.shown}
 
 
 class InvalidJSON(AppError):
@@ -33,9 +35,7 @@ class InvalidInput(AppError):
 
     code = "validation_error"
     status = 422
-
-    def extra(self) -> dict[str, object]:
-        return {"field": self.params.get("field")}
+    shown = ("field",)
 
 
 class NotFound(AppError):

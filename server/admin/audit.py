@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sanic import Request
 from sanic.exceptions import SanicException
+from sanic.response import HTTPResponse
+from sanic.response import json as json_answer
 
 from server.admin.models import AuditEntry
 from server.auth import Principal
@@ -85,6 +88,28 @@ async def record(
         after=_jsonable(after),
         request_id=request_id or _current_request_id(),
     )
+
+
+async def answer_recorded(
+    request: Request,
+    action: str,
+    target: str,
+    after: BaseModel | dict[str, Any],
+    *,
+    before: BaseModel | dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTTPResponse:
+    """Record the caller's write with the states before and after it, and answer the after.
+
+    For the common write endpoint, whose answer is the state its audit entry records.
+    """
+    shown_after, shown_before = _as_json(after), _as_json(before)
+    await record(request.ctx.principal, action, target, shown_before, shown_after)
+    return json_answer(shown_after, status=status)
+
+
+def _as_json(state: BaseModel | dict[str, Any] | None) -> Any:
+    return state.model_dump(mode="json") if isinstance(state, BaseModel) else state
 
 
 @dataclass(frozen=True)

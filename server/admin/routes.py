@@ -70,8 +70,9 @@ async def edit_venue(request: Request, venue_id: int) -> HTTPResponse:
         venue_id=venue_id, changes=edit.changes(), opening_hours=edit.hours()
     )
     after = operations.venue_admin_out(venue)
-    await audit.record(_principal(request), "venue.update", f"venue:{venue.id}", before, after)
-    return json(after)
+    return await audit.answer_recorded(
+        request, "venue.update", f"venue:{venue.id}", after, before=before
+    )
 
 
 # --- closing days ------------------------------------------------------------------------------
@@ -105,10 +106,9 @@ async def add_closing_day(request: Request, venue_id: int) -> HTTPResponse:
         today=local_now().date(),
     )
     shown = operations.closing_day_out(row)
-    await audit.record(
-        _principal(request), "venue.closing_day.add", f"venue:{row.venue_id}", None, shown
+    return await audit.answer_recorded(
+        request, "venue.closing_day.add", f"venue:{row.venue_id}", shown, status=201
     )
-    return json(shown, status=201)
 
 
 @bp.delete("/venues/<venue_id:int>/closing-days/<day:ymd>")
@@ -154,8 +154,9 @@ async def create_staff(request: Request, venue_id: int) -> HTTPResponse:
         role=Role(wanted.role),
     )
     shown = operations.staff_out(staff)
-    await audit.record(_principal(request), "staff.create", f"staff:{staff.id}", None, shown)
-    return json(shown, status=201)
+    return await audit.answer_recorded(
+        request, "staff.create", f"staff:{staff.id}", shown, status=201
+    )
 
 
 @bp.patch("/venues/<venue_id:int>/staff/<staff_id:int>")
@@ -171,8 +172,9 @@ async def change_staff(request: Request, venue_id: int, staff_id: int) -> HTTPRe
         is_active=change.is_active,
     )
     shown = operations.staff_out(staff)
-    await audit.record(_principal(request), "staff.update", f"staff:{staff.id}", before, shown)
-    return json(shown)
+    return await audit.answer_recorded(
+        request, "staff.update", f"staff:{staff.id}", shown, before=before
+    )
 
 
 # --- the audit log -----------------------------------------------------------------------------

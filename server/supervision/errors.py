@@ -1,4 +1,8 @@
-"""Refusals of the supervision domain, each with its own code."""
+"""Refusals of the supervision domain, each with its own code.
+
+Most are one of three kinds, named by their base: a bad input field (422, naming the field), a
+record that does not exist (404), or a step the record's state does not allow (409).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,19 @@ class _FieldRefusal(AppError):
     """A refusal about one input field, named in `field`."""
 
     status = 422
+    shown = ("field",)
 
-    def extra(self) -> dict[str, object]:
-        return {"field": self.params.get("field")}
+
+class _NotFound(AppError):
+    """A record the request names does not exist."""
+
+    status = 404
+
+
+class _Conflict(AppError):
+    """The step is not possible in the present state (of a record, the pool, the settings)."""
+
+    status = 409
 
 
 class ComplaintTextInvalid(_FieldRefusal):
@@ -30,19 +44,15 @@ class UnknownComplaintChannel(_FieldRefusal):
     code = "complaint_channel_invalid"
 
 
-class ComplaintNotFound(AppError):
+class ComplaintNotFound(_NotFound):
     code = "complaint_not_found"
-    status = 404
 
 
-class ComplaintStateConflict(AppError):
+class ComplaintStateConflict(_Conflict):
     """The complaint is not in a state that allows this step (e.g. answering a closed one)."""
 
     code = "complaint_state_conflict"
-    status = 409
-
-    def extra(self) -> dict[str, object]:
-        return {"status": self.params.get("status")}
+    shown = ("status",)
 
 
 class AssigneeInvalid(_FieldRefusal):
@@ -57,9 +67,8 @@ class CreditRecordInvalid(_FieldRefusal):
     code = "credit_record_invalid"
 
 
-class EntityNotFound(AppError):
+class EntityNotFound(_NotFound):
     code = "entity_not_found"
-    status = 404
 
 
 class ReferencedEntityNotFound(_FieldRefusal):
@@ -72,9 +81,8 @@ class ContactPhoneInvalid(_FieldRefusal):
     code = "contact_phone_invalid"
 
 
-class InspectionAlreadyRecorded(AppError):
+class InspectionAlreadyRecorded(_Conflict):
     code = "inspection_already_recorded"
-    status = 409
 
 
 class LicenceNumberTaken(_FieldRefusal):
@@ -82,49 +90,38 @@ class LicenceNumberTaken(_FieldRefusal):
     status = 409
 
 
-class ListEntryNotFound(AppError):
+class ListEntryNotFound(_NotFound):
     code = "credit_list_entry_not_found"
-    status = 404
 
 
-class ListRemovalTooEarly(AppError):
+class ListRemovalTooEarly(_Conflict):
     """Credit repair is possible only after the list's minimum period has passed."""
 
     code = "credit_list_removal_too_early"
-    status = 409
-
-    def extra(self) -> dict[str, object]:
-        return {"earliest": self.params.get("earliest")}
+    shown = ("earliest",)
 
 
-class InspectorNotFound(AppError):
+class InspectorNotFound(_NotFound):
     code = "inspector_not_found"
-    status = 404
 
 
-class NotEnoughInspectors(AppError):
+class NotEnoughInspectors(_Conflict):
     """Fewer than two inspectors without a conflict of interest are left for an entity."""
 
     code = "not_enough_inspectors"
-    status = 409
-
-    def extra(self) -> dict[str, object]:
-        return {"entity_id": self.params.get("entity_id")}
+    shown = ("entity_id",)
 
 
-class EmptyInspectionPool(AppError):
+class EmptyInspectionPool(_Conflict):
     code = "inspection_pool_empty"
-    status = 409
 
 
-class InspectionTaskNotFound(AppError):
+class InspectionTaskNotFound(_NotFound):
     code = "inspection_task_not_found"
-    status = 404
 
 
-class InspectionPlanNotFound(AppError):
+class InspectionPlanNotFound(_NotFound):
     code = "inspection_plan_not_found"
-    status = 404
 
 
 class RiskFeedUnavailable(AppError):
@@ -134,6 +131,5 @@ class RiskFeedUnavailable(AppError):
     status = 502
 
 
-class RiskFeedNotConfigured(AppError):
+class RiskFeedNotConfigured(_Conflict):
     code = "risk_feed_not_configured"
-    status = 409

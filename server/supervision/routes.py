@@ -142,15 +142,9 @@ async def _audited_step(
     now = local_now()
     before = complaint_out(await service.get_complaint(complaint_id=complaint_id), now)
     complaint = await step(now)
-    after = complaint_out(complaint, now)
-    await audit.record(
-        request.ctx.principal,
-        action,
-        f"complaint:{complaint_id}",
-        before.model_dump(mode="json"),
-        after.model_dump(mode="json"),
+    return await audit.answer_recorded(
+        request, action, f"complaint:{complaint_id}", complaint_out(complaint, now), before=before
     )
-    return _answer(after)
 
 
 @bp.post("/complaints/<complaint_id:int>/assign")
@@ -228,10 +222,9 @@ async def create_entity(request: Request) -> HTTPResponse:
     entity_in = parse_body(request, EntityIn)
     entity = await service.create_entity(cipher=request.app.ctx.cipher, **entity_in.model_dump())
     shaped = entity_out(entity, await credit.standing(entity.id, now=local_now()))
-    await audit.record(
-        request.ctx.principal, "entity.create", f"entity:{entity.id}", None, shaped.model_dump()
+    return await audit.answer_recorded(
+        request, "entity.create", f"entity:{entity.id}", shaped, status=201
     )
-    return _answer(shaped, 201)
 
 
 @bp.get("/entities/<entity_id:int>")
@@ -303,15 +296,13 @@ async def remove_from_list(request: Request, entry_id: int) -> HTTPResponse:
         removed_by_id=request.ctx.principal.user_id,
         now=local_now(),
     )
-    shaped = list_entry_out(entry)
-    await audit.record(
-        request.ctx.principal,
+    return await audit.answer_recorded(
+        request,
         "credit_list.remove",
         f"credit_list_entry:{entry_id}",
-        {"removed_at": None},
-        shaped.model_dump(mode="json"),
+        list_entry_out(entry),
+        before={"removed_at": None},
     )
-    return _answer(shaped)
 
 
 # --- 双随机、一公开 inspections --------------------------------------------------------------
@@ -335,11 +326,9 @@ async def create_inspector(request: Request) -> HTTPResponse:
     inspector = await inspections.create_inspector(**inspector_in.model_dump())
     await inspector.fetch_related("conflicts")
     shaped = inspector_out(inspector)
-    await audit.record(
-        request.ctx.principal, "inspector.create", f"inspector:{inspector.id}", None,
-        shaped.model_dump(),
-    )  # fmt: skip
-    return _answer(shaped, 201)
+    return await audit.answer_recorded(
+        request, "inspector.create", f"inspector:{inspector.id}", shaped, status=201
+    )
 
 
 @bp.post("/inspectors/<inspector_id:int>/conflicts")
@@ -420,12 +409,9 @@ async def record_result(request: Request, task_id: int) -> HTTPResponse:
         now=local_now(),
         **result_in.model_dump(),
     )
-    shaped = task_out(task)
-    await audit.record(
-        request.ctx.principal, "inspection.result", f"inspection_task:{task_id}", None,
-        shaped.model_dump(mode="json"),
-    )  # fmt: skip
-    return _answer(shaped)
+    return await audit.answer_recorded(
+        request, "inspection.result", f"inspection_task:{task_id}", task_out(task)
+    )
 
 
 @public_bp.get("/inspections")
