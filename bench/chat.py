@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,9 +32,10 @@ from common import (
     error_code,
     invoked_command,
     machine_line,
+    record_results,
     run_etour,
+    run_in_temp_dir,
     server_environment,
-    update_results_file,
 )
 
 BENCH_NAME = "chat"
@@ -150,31 +150,36 @@ def results_section(runs: list[LoadRun], baseline: LoadRun, args: argparse.Names
     )
 
 
+def run_benchmark(
+    args: argparse.Namespace, data_dir: Path
+) -> tuple[list[LoadRun], LoadRun, list[str]]:
+    """The chat one at a time and C at once, the bare encoder, and the server log's problems."""
+    env = server_environment(data_dir)
+    run_etour(env, data_dir, "init-db")
+    run_etour(env, data_dir, "seed-demo")
+    with Servers(env, data_dir, settle=True) as servers:
+        asyncio.run(warm_up(servers))
+        runs = [
+            asyncio.run(measure_chat(servers, args, 1)),
+            asyncio.run(measure_chat(servers, args, args.concurrency)),
+        ]
+        problems = servers.log_problems()
+    return runs, measure_encoder(args.requests), problems
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    with tempfile.TemporaryDirectory(prefix="etour-bench-chat-") as temp:
-        data_dir = Path(temp)
-        env = server_environment(data_dir)
-        try:
-            run_etour(env, data_dir, "init-db")
-            run_etour(env, data_dir, "seed-demo")
-            with Servers(env, data_dir, settle=True) as servers:
-                asyncio.run(warm_up(servers))
-                runs = [
-                    asyncio.run(measure_chat(servers, args, 1)),
-                    asyncio.run(measure_chat(servers, args, args.concurrency)),
-                ]
-                problems = servers.log_problems()
-            baseline = measure_encoder(args.requests)
-        except BenchError as problem:
-            print(f"bench/chat.py: {problem}", file=sys.stderr)
-            return 1
+    runs, baseline, problems = run_in_temp_dir(
+        BENCH_NAME,
+        lambda data_dir: run_benchmark(args, data_dir),
+        prefix="etour-bench-chat-",
+        stopped="the server was stopped",
+    )
     if problems:
         print("server log problems:\n" + "\n".join(problems), file=sys.stderr)
     section = results_section(runs, baseline, args)
     print(section)
-    update_results_file(BENCH_NAME, section)
-    return 0
+    return record_results(BENCH_NAME, section)
 
 
 if __name__ == "__main__":

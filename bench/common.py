@@ -3,17 +3,21 @@
 Stable API (other bench scripts import it; add, do not rename):
 - BenchError; PROJECT_ROOT, ETOUR, RESULTS_FILE, SECRET_KEY
 - stores: pg_database_url(admin_url, name), recreate_pg_database(admin_url, name),
-  drop_pg_database(admin_url, name), flush_redis(url)
+  drop_pg_database(admin_url, name), flush_redis(url), add_store_arguments(parser, database,
+  redis_db) (--pg-admin-url, --redis-url)
 - processes: server_environment(data_dir, database_url=None, redis_url=None, **extra),
   run_etour(env, data_dir, *args), free_ports(n), Servers (start N `etour serve` on their own
   ports, wait for /healthz and optionally for the embedding model to settle, stop them all)
 - load: LoadRun (latencies, errors by kind, rate, percentile), percentile(values, p),
   drive(run, workers, first, count, seconds, one), KeepAliveClient (light HTTP/1.1 client)
 - record: machine_line(), commit(), invoked_command(), update_results_file(name, body)
+- a script's main: run_in_temp_dir(name, run, prefix, stopped) (BenchError and Ctrl-C end the
+  script with a message), record_results(name, body), results_unchanged(name, problem)
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -26,11 +30,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(PROJECT_ROOT) not in sys.path:  # run as `python bench/x.py`: the project is importable
@@ -46,6 +51,8 @@ SETTLE_WAIT_SECONDS = 240.0
 SETTLED_ANSWERS = 8
 SERVER_STOP_SECONDS = 20.0
 REQUEST_TIMEOUT_SECONDS = 30.0
+PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379"  # each bench adds the number of the db it flushes
 RESULTS_HEADER = """# Benchmark results
 
 Figures are measured on a shared 2-core machine, so absolute times vary from run to run: read
@@ -101,6 +108,17 @@ async def flush_redis(url: str) -> None:
         await redis.flushdb()
     finally:
         await redis.aclose()
+
+
+def add_store_arguments(parser: argparse.ArgumentParser, *, database: str, redis_db: int) -> None:
+    """--pg-admin-url, allowed to create and drop `database`, and --redis-url (db `redis_db`,
+    flushed): the PostgreSQL and Redis of this machine by default."""
+    parser.add_argument(
+        "--pg-admin-url",
+        default=PG_ADMIN_URL,
+        help=f"a PostgreSQL URL allowed to create and drop the {database} database",
+    )
+    parser.add_argument("--redis-url", default=f"{REDIS_URL}/{redis_db}", help="flushed!")
 
 
 # --- processes ------------------------------------------------------------------------------------
@@ -552,3 +570,40 @@ def update_results_file(name: str, body: str) -> None:
     else:
         text = f"{text.rstrip()}\n\n{section}"
     RESULTS_FILE.write_text(text)
+
+
+# --- a script's main ------------------------------------------------------------------------------
+
+Measured = TypeVar("Measured")
+
+
+def run_in_temp_dir(
+    name: str, run: Callable[[Path], Measured], *, prefix: str = "etour-bench-", stopped: str = ""
+) -> Measured:
+    """`run(data_dir)` in a temporary directory, removed afterwards, and what it returns.
+
+    A BenchError or Ctrl-C ends the script here, said on stderr (exit status 1 or 130);
+    `stopped` says what the run had stopped by then, e.g. "the servers were stopped".
+    """
+    try:
+        with tempfile.TemporaryDirectory(prefix=prefix) as data_dir:
+            return run(Path(data_dir))
+    except BenchError as problem:
+        print(f"{name}: {problem}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted" + (f"; {stopped}" if stopped else ""), file=sys.stderr)
+        raise SystemExit(130) from None
+
+
+def record_results(name: str, body: str) -> int:
+    """Record `body` as benchmark `name`'s section of RESULTS.md; the exit status (0)."""
+    update_results_file(name, body)
+    print("recorded in bench/RESULTS.md")
+    return 0
+
+
+def results_unchanged(name: str, problem: str) -> int:
+    """Say why the run is not recorded (RESULTS.md stays as it was); the exit status (1)."""
+    print(f"{name}: {problem}; RESULTS.md left unchanged", file=sys.stderr)
+    return 1

@@ -19,7 +19,6 @@ import multiprocessing
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -34,8 +33,9 @@ from common import (
     invoked_command,
     machine_line,
     percentile,
+    record_results,
     recreate_pg_database,
-    update_results_file,
+    run_in_temp_dir,
 )
 from common import (
     commit as current_commit,
@@ -363,19 +363,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table, record it in RESULTS.md."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started_at = datetime.now(UTC)
-    try:
-        with tempfile.TemporaryDirectory(prefix="etour-bench-food-") as data_dir:
-            timings, plans = run_benchmark(args, Path(data_dir))
-    except BenchError as problem:
-        print(f"{BENCH_NAME}: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{BENCH_NAME}: interrupted", file=sys.stderr)
-        return 130
+    timings, plans = run_in_temp_dir(
+        BENCH_NAME, lambda data_dir: run_benchmark(args, data_dir), prefix="etour-bench-food-"
+    )
     print(results_table(timings))
-    update_results_file(BENCH_NAME, results_section(timings, plans, args, started_at))
-    print("recorded in bench/RESULTS.md")
-    return 0
+    return record_results(BENCH_NAME, results_section(timings, plans, args, started_at))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -36,16 +35,19 @@ from common import (
     KeepAliveClient,
     LoadRun,
     Servers,
+    add_store_arguments,
     drive,
     drop_pg_database,
     error_code,
     flush_redis,
     invoked_command,
     machine_line,
+    record_results,
     recreate_pg_database,
+    results_unchanged,
     run_etour,
+    run_in_temp_dir,
     server_environment,
-    update_results_file,
 )
 from common import (
     commit as current_commit,
@@ -80,12 +82,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=200.0,
         help="scans per second all gates together send in the paced phase (0: skip it)",
     )
-    parser.add_argument(
-        "--pg-admin-url",
-        default="postgres://postgres@127.0.0.1:5432/postgres",
-        help=f"a PostgreSQL URL allowed to create and drop the {BENCH_DATABASE} database",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1", help="flushed!")
+    add_store_arguments(parser, database=BENCH_DATABASE, redis_db=1)
     args = parser.parse_args(argv)
     if min(args.requests, args.clients, args.pool) < 1 or args.warmup < 0 or args.seconds <= 0:
         parser.error("--requests, --clients, --pool >= 1, --warmup >= 0, --seconds > 0")
@@ -555,27 +552,18 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table, record it in RESULTS.md when error-free."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started_at = datetime.now(UTC)
-    try:
-        with tempfile.TemporaryDirectory(prefix="etour-bench-gate-") as data_dir:
-            outcome = run_benchmark(args, Path(data_dir))
-    except BenchError as problem:
-        print(f"{BENCH_NAME}: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{BENCH_NAME}: interrupted; the servers were stopped", file=sys.stderr)
-        return 130
+    outcome = run_in_temp_dir(
+        BENCH_NAME,
+        lambda data_dir: run_benchmark(args, data_dir),
+        prefix="etour-bench-gate-",
+        stopped="the servers were stopped",
+    )
     print(results_table(outcome))
     print(verdict_line(outcome).replace("**", ""))
     if outcome.error_count or outcome.server_log_problems:
-        print(
-            f"{BENCH_NAME}: {outcome.error_count} errors, server log: "
-            f"{outcome.server_log_problems}; RESULTS.md left unchanged",
-            file=sys.stderr,
-        )
-        return 1
-    update_results_file(BENCH_NAME, results_section(outcome, args, started_at))
-    print("recorded in bench/RESULTS.md")
-    return 0
+        problem = f"{outcome.error_count} errors, server log: {outcome.server_log_problems}"
+        return results_unchanged(BENCH_NAME, problem)
+    return record_results(BENCH_NAME, results_section(outcome, args, started_at))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,9 +29,11 @@ from common import (
     drive,
     invoked_command,
     machine_line,
+    record_results,
+    results_unchanged,
     run_etour,
+    run_in_temp_dir,
     server_environment,
-    update_results_file,
 )
 from common import (
     commit as current_commit,
@@ -187,23 +188,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table, record it in RESULTS.md when error-free."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started_at = datetime.now(UTC)
-    try:
-        with tempfile.TemporaryDirectory(prefix="etour-bench-") as data_dir:
-            runs, slots_listed = run_benchmark(args, Path(data_dir))
-    except BenchError as problem:
-        print(f"{BENCH_NAME}: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{BENCH_NAME}: interrupted; the server was stopped", file=sys.stderr)
-        return 130
+    runs, slots_listed = run_in_temp_dir(
+        BENCH_NAME,
+        lambda data_dir: run_benchmark(args, data_dir),
+        stopped="the server was stopped",
+    )
     print(results_table(runs))
     errors = sum(run.error_count for run in runs)
     if errors:
-        print(f"{BENCH_NAME}: {errors} errors; RESULTS.md left unchanged", file=sys.stderr)
-        return 1
-    update_results_file(BENCH_NAME, results_section(runs, args, slots_listed, started_at))
-    print("recorded in bench/RESULTS.md")
-    return 0
+        return results_unchanged(BENCH_NAME, f"{errors} errors")
+    return record_results(BENCH_NAME, results_section(runs, args, slots_listed, started_at))
 
 
 if __name__ == "__main__":

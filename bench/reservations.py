@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -33,16 +32,19 @@ from common import (
     KeepAliveClient,
     LoadRun,
     Servers,
+    add_store_arguments,
     drive,
     drop_pg_database,
     error_code,
     flush_redis,
     invoked_command,
     machine_line,
+    record_results,
     recreate_pg_database,
+    results_unchanged,
     run_etour,
+    run_in_temp_dir,
     server_environment,
-    update_results_file,
 )
 from common import (
     commit as current_commit,
@@ -94,12 +96,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="also measure `etour serve --workers 2` on one port",
     )
-    parser.add_argument(
-        "--pg-admin-url",
-        default="postgres://postgres@127.0.0.1:5432/postgres",
-        help=f"a PostgreSQL URL allowed to create and drop the {BENCH_DATABASE} database",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1", help="flushed!")
+    add_store_arguments(parser, database=BENCH_DATABASE, redis_db=1)
     args = parser.parse_args(argv)
     if min(args.requests, args.clients, args.pool) < 1 or args.warmup < 0 or args.seconds <= 0:
         parser.error("--requests, --clients, --pool >= 1, --warmup >= 0, --seconds > 0")
@@ -483,27 +480,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table, record it in RESULTS.md when error-free."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started_at = datetime.now(UTC)
-    try:
-        with tempfile.TemporaryDirectory(prefix="etour-bench-") as data_dir:
-            outcome = run_benchmark(args, Path(data_dir))
-    except BenchError as problem:
-        print(f"{BENCH_NAME}: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{BENCH_NAME}: interrupted; the servers were stopped", file=sys.stderr)
-        return 130
+    outcome = run_in_temp_dir(
+        BENCH_NAME,
+        lambda data_dir: run_benchmark(args, data_dir),
+        stopped="the servers were stopped",
+    )
     print(results_table(outcome))
     print(f"ratio http/raw: {ratios_line(outcome)}".replace("**", ""))
     if outcome.error_count or outcome.server_log_problems:
-        print(
-            f"{BENCH_NAME}: {outcome.error_count} errors, server log: "
-            f"{outcome.server_log_problems}; RESULTS.md left unchanged",
-            file=sys.stderr,
-        )
-        return 1
-    update_results_file(BENCH_NAME, results_section(outcome, args, started_at))
-    print("recorded in bench/RESULTS.md")
-    return 0
+        problem = f"{outcome.error_count} errors, server log: {outcome.server_log_problems}"
+        return results_unchanged(BENCH_NAME, problem)
+    return record_results(BENCH_NAME, results_section(outcome, args, started_at))
 
 
 if __name__ == "__main__":

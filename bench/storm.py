@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,16 +33,19 @@ from common import (
     KeepAliveClient,
     LoadRun,
     Servers,
+    add_store_arguments,
     drive,
     drop_pg_database,
     error_code,
     flush_redis,
     invoked_command,
     machine_line,
+    record_results,
     recreate_pg_database,
+    results_unchanged,
     run_etour,
+    run_in_temp_dir,
     server_environment,
-    update_results_file,
 )
 from common import commit as current_commit
 from reservations import id_number, make_venue, settings_for, signed_token
@@ -60,12 +62,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--places", type=int, default=100, help="the slot's capacity")
     parser.add_argument("--in-flight", type=int, default=200, help="connections per process")
     parser.add_argument("--seconds", type=float, default=180.0, help="time budget per phase")
-    parser.add_argument(
-        "--pg-admin-url",
-        default="postgres://postgres@127.0.0.1:5432/postgres",
-        help=f"a PostgreSQL URL allowed to create and drop the {BENCH_DATABASE} database",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/2", help="flushed!")
+    add_store_arguments(parser, database=BENCH_DATABASE, redis_db=2)
     parser.add_argument("--no-postgres", action="store_true", help="only the embedded layout")
     args = parser.parse_args(argv)
     if min(args.attempts, args.places, args.in_flight) < 1 or args.seconds <= 0:
@@ -317,23 +314,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run both layouts, print the table, record it when every promise held."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started_at = datetime.now(UTC)
-    try:
-        with tempfile.TemporaryDirectory(prefix="etour-bench-storm-") as data_dir:
-            results = run_benchmark(args, Path(data_dir))
-    except BenchError as problem:
-        print(f"{BENCH_NAME}: {problem}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{BENCH_NAME}: interrupted; the servers were stopped", file=sys.stderr)
-        return 130
+    results = run_in_temp_dir(
+        BENCH_NAME,
+        lambda data_dir: run_benchmark(args, data_dir),
+        prefix="etour-bench-storm-",
+        stopped="the servers were stopped",
+    )
     print(results_table(results))
     problems = [p for r in results for p in r.problems(args.places, args.attempts)]
     if problems:
-        print(f"{BENCH_NAME}: {problems}; RESULTS.md left unchanged", file=sys.stderr)
-        return 1
-    update_results_file(BENCH_NAME, results_body(results, args, started_at))
-    print("recorded in bench/RESULTS.md")
-    return 0
+        return results_unchanged(BENCH_NAME, str(problems))
+    return record_results(BENCH_NAME, results_body(results, args, started_at))
 
 
 if __name__ == "__main__":
