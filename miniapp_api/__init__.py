@@ -10,6 +10,7 @@ from miniapp_api import (
     complaints,
     food,
     recommendations,
+    release,
     reservations,
     tickets,
     tours,
@@ -26,5 +27,6 @@ api = Blueprint.group(
     recommendations.bp,
     complaints.bp,
     card.bp,
+    release.bp,
     url_prefix="/api/v1",
 )

@@ -2,70 +2,126 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
-from sanic import Blueprint, Request
+from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
+from miniapp_api.release import count_booking_request, refusals_recorded
 from server import idempotency
 from server.auth import VISITOR, requires
 from server.clock import local_now
-from server.errors import InvalidInput
-from server.http import body, language_of, parse_body
+from server.errors import AppError, InvalidInput, ServiceUnavailable
+from server.http import body, error_body, language_of, parse_body
+from server.idempotency import Answer
 from server.reservations import service as reservations
 from server.reservations.models import Reservation
 from server.reservations.schemas import ReservationIn, ReservationOut, reservation_out
 from server.tickets import service as tickets
 
+log = logging.getLogger("etour.reservations")
 bp = Blueprint("reservations", url_prefix="/reservations")
 _ANSWER = {"application/json": ReservationOut.model_json_schema()}
 
 
-def _answer(request: Request, reservation: Reservation) -> dict:
-    signer, now = request.app.ctx.signer, time.time()
+def _answer(app: Sanic, language: str, reservation: Reservation) -> dict:
+    signer, now = app.ctx.signer, time.time()
     shaped = reservation_out(
-        reservation,
-        language_of(request),
-        qr_for=lambda ticket: tickets.qr_text(signer, ticket, now=now),
+        reservation, language, qr_for=lambda ticket: tickets.qr_text(signer, ticket, now=now)
     )
     return shaped.model_dump(mode="json")
 
 
+async def _book(app: Sanic, *, visitor_id: int, booking: ReservationIn, language: str) -> Answer:
+    reservation = await reservations.reserve(
+        visitor_id=visitor_id,
+        slot_id=booking.slot_id,
+        people=[reservations.Person(v.name, v.id_number) for v in booking.visitors],
+        hold_id=booking.hold_id,
+        now=local_now(),
+        cipher=app.ctx.cipher,
+    )
+    return 201, _answer(app, language, reservation)
+
+
 @bp.post("/")
 @openapi.summary("Reserve places in a slot for one to five named visitors")
+@openapi.description(
+    "201 with the reservation; in a flash crowd 202 with a place in the waiting room "
+    "(poll `GET /api/v1/queue/{queue_id}` for the outcome); 409 `slot_full` with nearby "
+    "slots; 409 `booking_not_open` with `opens_at` and `server_time`; 429 beyond the "
+    "per-account or per-device rate (`X-Device-Id` names the device)."
+)
 @openapi.parameter("Idempotency-Key", str, "header", description="retries return the first answer")
+@openapi.parameter("X-Device-Id", str, "header", description="the device, for its rate limit")
 @openapi.response(201, _ANSWER)
 @body(ReservationIn)
 @requires(VISITOR)
 async def create_reservation(request: Request) -> HTTPResponse:
     booking = parse_body(request, ReservationIn)
     visitor_id = request.ctx.principal.user_id
-
-    async def book() -> tuple[int, dict]:
-        reservation = await reservations.reserve(
-            visitor_id=visitor_id,
-            slot_id=booking.slot_id,
-            people=[reservations.Person(v.name, v.id_number) for v in booking.visitors],
-            now=local_now(),
-            cipher=request.app.ctx.cipher,
-        )
-        return 201, _answer(request, reservation)
-
+    app, language = request.app, language_of(request)
     key = request.headers.get("idempotency-key")
-    if key is None:
-        status, answer = await book()
-    else:
-        if not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH:
-            raise InvalidInput(field="Idempotency-Key", detail="1 to 128 characters")
-        status, answer = await idempotency.answer_once(
-            request.app.ctx.redis,
-            scope=f"reserve:{visitor_id}",
-            key=key,
-            request_fingerprint=idempotency.fingerprint(booking.model_dump()),
-            work=book,
-        )
+    if key is not None and not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH:
+        raise InvalidInput(field="Idempotency-Key", detail="1 to 128 characters")
+    fingerprint = idempotency.fingerprint(booking.model_dump(exclude_none=True))
+
+    async def book_or_queue() -> Answer:
+        room = app.ctx.waiting_room
+        if await room.must_queue():
+            place = await room.enqueue(
+                visitor_id=visitor_id,
+                request={
+                    "visitor_id": visitor_id,
+                    # The names and ID numbers wait in Redis encrypted, and go once used.
+                    "booking": app.ctx.cipher.encrypt(booking.model_dump_json()),
+                    "language": language,
+                    "key": key or "",
+                    "fingerprint": fingerprint,
+                },
+            )
+            return 202, place.as_answer()
+        async with room.turn():
+            return await _book(app, visitor_id=visitor_id, booking=booking, language=language)
+
+    async with refusals_recorded(request, slot_id=booking.slot_id):
+        await count_booking_request(request)
+        if key is None:
+            status, answer = await book_or_queue()
+        else:
+            status, answer = await idempotency.answer_once(
+                app.ctx.redis,
+                scope=f"reserve:{visitor_id}",
+                key=key,
+                request_fingerprint=fingerprint,
+                work=book_or_queue,
+            )
     return json(answer, status=status)
+
+
+async def book_queued(app: Sanic, queued: dict) -> Answer:
+    """Book a request from the waiting room; its outcome (also a refusal) as status and JSON."""
+    visitor_id, language = queued["visitor_id"], queued["language"]
+    booking = ReservationIn.model_validate_json(app.ctx.cipher.decrypt(queued["booking"]))
+    try:
+        outcome = await _book(app, visitor_id=visitor_id, booking=booking, language=language)
+    except AppError as refusal:
+        outcome = refusal.status, error_body(refusal, language)
+    except Exception as problem:
+        log.exception("a queued booking failed")
+        outcome = 503, error_body(ServiceUnavailable(detail=type(problem).__name__), language)
+    if queued["key"]:
+        # A retry with the same Idempotency-Key now gets the outcome, not the queue place.
+        await idempotency.store_answer(
+            app.ctx.redis,
+            scope=f"reserve:{visitor_id}",
+            key=queued["key"],
+            request_fingerprint=queued["fingerprint"],
+            answer=outcome,
+        )
+    return outcome
 
 
 @bp.get("/")
@@ -76,7 +132,7 @@ async def create_reservation(request: Request) -> HTTPResponse:
 @requires(VISITOR)
 async def list_reservations(request: Request) -> HTTPResponse:
     own = await reservations.list_own_reservations(visitor_id=request.ctx.principal.user_id)
-    return json([_answer(request, reservation) for reservation in own])
+    return json([_answer(request.app, language_of(request), r) for r in own])
 
 
 @bp.get("/<reservation_id:int>")
@@ -87,7 +143,7 @@ async def get_reservation(request: Request, reservation_id: int) -> HTTPResponse
     reservation = await reservations.get_own_reservation(
         visitor_id=request.ctx.principal.user_id, reservation_id=reservation_id
     )
-    return json(_answer(request, reservation))
+    return json(_answer(request.app, language_of(request), reservation))
 
 
 @bp.post("/<reservation_id:int>/cancel")
@@ -98,4 +154,4 @@ async def cancel_reservation(request: Request, reservation_id: int) -> HTTPRespo
     reservation = await reservations.cancel(
         visitor_id=request.ctx.principal.user_id, reservation_id=reservation_id, now=local_now()
     )
-    return json(_answer(request, reservation))
+    return json(_answer(request.app, language_of(request), reservation))

@@ -20,6 +20,7 @@ from server import cache, db, observability
 from server.accounts.routes import bp as accounts_admin
 from server.accounts.wechat import MiniProgramLogin
 from server.admin.web import install as install_admin
+from server.background import repeat
 from server.card.issuer import HttpCardIssuer
 from server.card.routes import desk_bp as library_desk
 from server.card.routes import gate_bp as card_gate
@@ -27,6 +28,12 @@ from server.clock import local_now
 from server.config import Settings, get_settings
 from server.http import hoist_schema_definitions, install_error_handler, install_input_guards
 from server.personal_data import FieldCipher
+from server.release import runtime
+from server.release import service as holds_service
+from server.release.limits import FLUSH_INTERVAL_SECONDS, BookingLimits, save_refusals
+from server.release.mirror import REPAIR_INTERVAL_SECONDS, RemainingMirror
+from server.release.routes import bp as booking_refusals
+from server.release.waiting_room import WaitingRoom
 from server.reservations import service as reservations
 from server.reservations.routes import bp as slots_admin
 from server.reservations.routes import venues_bp as venue_booking_admin
@@ -91,6 +98,7 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
     app.blueprint(library_desk)
     app.blueprint(supervision_desk)
     app.blueprint(supervision_public)
+    app.blueprint(booking_refusals)
     install_admin(app)
     _add_service_routes(app)
 
@@ -98,6 +106,48 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
     async def connect_stores(app: Sanic) -> None:
         await db.open_database(settings)
         app.ctx.redis = cache.connect_redis(settings)
+        app.ctx.mirror = RemainingMirror(app.ctx.redis)
+        app.ctx.waiting_room = WaitingRoom(
+            app.ctx.redis,
+            concurrency=settings.booking_concurrency,
+            backlog=settings.booking_backlog,
+        )
+        runtime.install(
+            runtime.ReleaseRuntime(BookingLimits.from_settings(settings), app.ctx.mirror)
+        )
+
+    @app.after_server_start
+    async def start_release_keepers(app: Sanic) -> None:
+        app.ctx.waiting_room.start_draining(
+            partial(miniapp_api.reservations.book_queued, app),
+            workers=settings.booking_concurrency,
+        )
+        app.ctx.release_keepers = [
+            asyncio.create_task(
+                repeat(app.ctx.mirror.repair, every=REPAIR_INTERVAL_SECONDS, name="mirror repair")
+            ),
+            asyncio.create_task(
+                repeat(
+                    lambda: holds_service.expire_holds(now=local_now()),
+                    every=holds_service.EXPIRY_INTERVAL_SECONDS,
+                    name="hold expiry",
+                )
+            ),
+            asyncio.create_task(
+                repeat(
+                    partial(save_refusals, app.ctx.redis),
+                    every=FLUSH_INTERVAL_SECONDS,
+                    name="refusal trail",
+                )
+            ),
+        ]
+
+    @app.before_server_stop
+    async def stop_release_keepers(app: Sanic) -> None:
+        await app.ctx.waiting_room.stop_draining()
+        for task in app.ctx.release_keepers:
+            task.cancel()
+        await asyncio.gather(*app.ctx.release_keepers, return_exceptions=True)
 
     @app.after_server_start
     async def start_slot_keeper(app: Sanic) -> None:

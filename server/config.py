@@ -78,6 +78,33 @@ class Settings(BaseSettings):
     walking_speed_kmh: float = Field(
         4.0, gt=0, le=15, validation_alias=AliasChoices("ETOUR_WALKING_SPEED_KMH")
     )
+    # Ticket release under a flash crowd (抢票): each process books this many at a time and lets
+    # this many more wait in memory; beyond that, requests wait in the shared FIFO queue.
+    booking_concurrency: int = Field(
+        10, ge=1, le=200, validation_alias=AliasChoices("ETOUR_BOOKING_CONCURRENCY")
+    )
+    booking_backlog: int = Field(
+        200, ge=0, le=100_000, validation_alias=AliasChoices("ETOUR_BOOKING_BACKLOG")
+    )
+    # Anti-scalping: reservations per account and per person (ID number) per visit day, booking
+    # requests per account and per device a minute, minutes a hold keeps its places.
+    reservations_per_account_day: int = Field(
+        4, ge=1, le=10_000, validation_alias=AliasChoices("ETOUR_RESERVATIONS_PER_ACCOUNT_DAY")
+    )
+    venues_per_person_day: int = Field(
+        3, ge=1, le=10_000, validation_alias=AliasChoices("ETOUR_VENUES_PER_PERSON_DAY")
+    )
+    booking_requests_per_account_minute: int = Field(
+        20, ge=1, le=10_000_000, validation_alias=AliasChoices("ETOUR_BOOKING_RATE_PER_ACCOUNT")
+    )
+    booking_requests_per_device_minute: int = Field(
+        60, ge=1, le=100_000, validation_alias=AliasChoices("ETOUR_BOOKING_RATE_PER_DEVICE")
+    )
+    hold_minutes: int = Field(5, ge=1, le=60, validation_alias=AliasChoices("ETOUR_HOLD_MINUTES"))
+    # Staff sign-in attempts per client address a minute (on top of the per-account lockout).
+    login_attempts_per_address_minute: int = Field(
+        30, ge=1, le=100_000, validation_alias=AliasChoices("ETOUR_LOGIN_RATE_PER_ADDRESS")
+    )
     # Crowd warnings fire when occupancy crosses these percentages of a venue's instantaneous cap.
     warning_thresholds: Annotated[tuple[int, ...], NoDecode] = Field(
         (80, 100), validation_alias=AliasChoices("ETOUR_WARNING_THRESHOLDS")

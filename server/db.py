@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "server.accounts.models",
     "server.venues.models",
     "server.reservations.models",
+    "server.release.models",
     "server.tickets.models",
     "server.food.models",
     "server.tours.models",

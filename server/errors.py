@@ -25,6 +25,10 @@ class AppError(Exception):
         """Machine-readable details added beside code and message: the `shown` arguments."""
         return {name: self.params.get(name) for name in self.shown}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries, such as Retry-After (none by default)."""
+        return {}
+
 
 class InvalidJSON(AppError):
     code = "invalid_json"
@@ -74,8 +78,14 @@ class Forbidden(AppError):
 
 
 class RateLimited(AppError):
+    """Too many requests from one account, device or address; `retry_after` is in seconds."""
+
     code = "rate_limited"
     status = 429
+    shown = ("retry_after",)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.params.get("retry_after", 1))}
 
 
 class ServiceUnavailable(AppError):

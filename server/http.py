@@ -199,16 +199,21 @@ def _refs_to_components(node: Any) -> Any:
     return copy
 
 
-def error_response(request: Request, error: errors.AppError) -> HTTPResponse:
-    """The one JSON error shape, with the message in the caller's language."""
-    language = language_of(request)
+def error_body(error: errors.AppError, language: str) -> dict[str, Any]:
+    """The one JSON error shape, {"error": {"code", "message", ...}}, in `language`."""
     message = i18n.gettext(f"error.{error.code}", language, **error.params)
     payload: dict[str, Any] = {"code": error.code, "message": message}
     payload.update({key: value for key, value in error.extra().items() if value is not None})
+    return {"error": payload}
+
+
+def error_response(request: Request, error: errors.AppError) -> HTTPResponse:
+    """The error as an answer, with the message in the caller's language."""
+    shaped = error_body(error, language_of(request))
     request_id = getattr(request.ctx, "request_id", None)
     if request_id:
-        payload["request_id"] = request_id
-    return json({"error": payload}, status=error.status)
+        shaped["error"]["request_id"] = request_id
+    return json(shaped, status=error.status, headers=error.headers() or None)
 
 
 _SANIC_TO_APP_ERROR: list[tuple[type[SanicException], type[errors.AppError]]] = [
@@ -228,7 +233,7 @@ def _as_app_error(exception: Exception) -> errors.AppError:
     if isinstance(exception, SanicException) and 400 <= exception.status_code < 500:
         return errors.InvalidInput(field="request", detail=str(exception))
     # Sanic's own 503 (a response timeout while waiting for a database connection) and outages.
-    if _is_store_outage(exception) or getattr(exception, "status_code", None) == 503:
+    if is_store_outage(exception) or getattr(exception, "status_code", None) == 503:
         return errors.ServiceUnavailable()
     return errors.InternalError()
 
@@ -252,7 +257,7 @@ _OUTAGES = (
 )
 
 
-def _is_store_outage(exception: BaseException) -> bool:
+def is_store_outage(exception: BaseException) -> bool:
     """True when the database or Redis is down or busy: a 503 the client may retry, not a bug."""
     seen: set[int] = set()
     problem: BaseException | None = exception

@@ -59,12 +59,24 @@ async def answer_once(
     except BaseException:
         await _forget(redis, record_key)
         raise
+    await store_answer(
+        redis, scope=scope, key=key, request_fingerprint=request_fingerprint, answer=(status, body)
+    )
+    return status, body
+
+
+async def store_answer(
+    redis: Redis, *, scope: str, key: str, request_fingerprint: str, answer: Answer
+) -> None:
+    """Record `answer` as what a retry of (scope, key) gets, e.g. a queued request's outcome."""
+    status, body = answer
     done = {"state": "done", "fp": request_fingerprint, "status": status, "body": body}
     try:
-        await redis.set(record_key, json.dumps(done, ensure_ascii=False), ex=ANSWER_TTL_SECONDS)
+        await redis.set(
+            f"idem:{scope}:{key}", json.dumps(done, ensure_ascii=False), ex=ANSWER_TTL_SECONDS
+        )
     except RedisError:
         log.warning("Redis unavailable: the idempotency record of a finished request is lost")
-    return status, body
 
 
 def _stored_answer(raw: str | None, request_fingerprint: str) -> Answer:

@@ -6,6 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
+from server import ratelimit
 from server.accounts import service
 from server.accounts.models import Role
 from server.accounts.schemas import StaffLoginIn, StaffLoginOut, StaffOut
@@ -23,6 +24,15 @@ bp = Blueprint("admin_accounts", url_prefix="/api/v1/admin")
 @body(StaffLoginIn)
 async def staff_login(request: Request) -> HTTPResponse:
     credentials = parse_body(request, StaffLoginIn)
+    # Per address, on top of the per-account lockout: one address guessing many accounts' passwords
+    # meets this first. Behind a proxy, remote_addr is the client's (Sanic's PROXIES_COUNT).
+    await ratelimit.count_request(
+        request.app.ctx.redis,
+        name="login-address",
+        subject=request.remote_addr or request.ip,
+        limit=request.app.ctx.settings.login_attempts_per_address_minute,
+        window=60,
+    )
     staff = await service.login_staff(
         username=credentials.username, password=credentials.password, now=local_now()
     )

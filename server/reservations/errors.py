@@ -27,9 +27,11 @@ class BookingNotOpen(AppError):
 
     code = "booking_not_open"
     status = 409
+    shown = ("opens_at", "server_time", "retry_after")
 
-    def extra(self) -> dict[str, object]:
-        return {"opens_at": self.params["opens_at"], "server_time": self.params["server_time"]}
+    def headers(self) -> dict[str, str]:
+        # Clients that honour it come back when booking opens instead of hammering before.
+        return {"Retry-After": str(self.params.get("retry_after", 60))}
 
 
 class SlotPast(AppError):

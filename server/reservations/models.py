@@ -35,6 +35,9 @@ class TimeSlot(Model):
     ends_at = LocalTimeField()
     capacity = fields.IntField()
     booked = fields.IntField(default=0)
+    # Grows with every change of `booked` or `capacity`: the Redis mirror of the remaining
+    # places keeps only the newest revision, whatever order the updates reach it in.
+    revision = fields.IntField(default=0)
 
     class Meta:
         table = "time_slot"

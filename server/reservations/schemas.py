@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from i18n import pick
+from server.http import RowId
 from server.reservations.models import Reservation, SlotTemplate, TimeSlot
 from server.reservations.service import cancel_deadline
 from server.tickets.models import Ticket, TicketStatus
@@ -71,8 +72,9 @@ class VisitorIn(BaseModel):
 class ReservationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    slot_id: int = Field(..., gt=0, lt=2**31)
+    slot_id: RowId
     visitors: list[VisitorIn] = Field(..., min_length=1, max_length=5)
+    hold_id: RowId | None = Field(None, description="book with the places of the caller's hold")
 
 
 class FareOut(BaseModel):

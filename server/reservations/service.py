@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Subquery
@@ -15,6 +16,8 @@ from server.card import service as card
 from server.clock import LOCAL_TZ
 from server.db import is_sqlite, replace_rows
 from server.errors import InvalidInput
+from server.release import holds, limits, runtime
+from server.release.mirror import SlotPlaces
 from server.reservations import sql
 from server.reservations.errors import (
     AlreadyBooked,
@@ -202,12 +205,14 @@ def _validated_people(people: list[Person], day: date) -> list[tuple[Person, str
     return result
 
 
-async def suggest_slots(*, slot: TimeSlot, party_size: int, now: datetime) -> list[dict]:
+async def suggest_slots(
+    *, slot: TimeSlot, party_size: int, now: datetime, limit: int = 3
+) -> list[dict]:
     """Nearby slots the same or next day with room for the party and not crowded."""
     candidates = await TimeSlot.filter(
         venue_id=slot.venue_id, date__gte=slot.date, date__lte=slot.date + timedelta(days=1)
     )
-    return roomier_slots(slot, candidates, party_size, now)
+    return roomier_slots(slot, candidates, party_size, now, limit)
 
 
 def roomier_slots(
@@ -269,13 +274,15 @@ def _bookable_slot_sql(dialect: str) -> str:
 
 
 @dataclass(frozen=True)
-class _BookableSlot:
+class BookableSlot:
+    """A slot that may be booked now, with its venue."""
+
     slot: TimeSlot
     venue: Venue
     card_benefit: bool  # the venue offers card holders something: ask the card service
 
 
-async def _bookable_slot(slot_id: int, now: datetime) -> _BookableSlot:
+async def bookable_slot(slot_id: int, now: datetime) -> BookableSlot:
     """The slot and its venue if booking it now is allowed, in one query; else the refusal."""
     rows = await sql.fetch_rows(
         _bookable_slot_sql("sqlite" if is_sqlite() else "postgres"), [slot_id]
@@ -295,18 +302,32 @@ async def _bookable_slot(slot_id: int, now: datetime) -> _BookableSlot:
         raise BookingNotOpen(
             opens_at=opens.isoformat(timespec="minutes"),
             server_time=now.isoformat(timespec="seconds"),
+            retry_after=max(int((opens - now).total_seconds()), 1),
         )
     # The same rule as venues.hours_on: a closing day, or a weekday without hours, is closed.
     if row["closing_days"] or not row["opening_hours"]:
         raise VenueClosed()
-    return _BookableSlot(slot, venue, bool(row["card_benefits"]))
+    return BookableSlot(slot, venue, bool(row["card_benefits"]))
 
 
-# The places are claimed by this one conditional UPDATE, checked by its row count.
+# The places are claimed by this one conditional UPDATE, checked by the row it returns; the new
+# revision and what is left go to the Redis mirror after the commit.
 _CLAIM_PLACES = (
-    "UPDATE time_slot SET booked = booked + $1 WHERE id = $2 AND booked <= capacity - $3"
+    "UPDATE time_slot SET booked = booked + $1, revision = revision + 1 "
+    "WHERE id = $2 AND booked <= capacity - $3 "
+    "RETURNING id, capacity - booked AS remaining, revision"
 )
-_CLAIM_PLACES_UNGUARDED = "UPDATE time_slot SET booked = booked + $1 WHERE id = $2"
+_CLAIM_PLACES_UNGUARDED = (
+    "UPDATE time_slot SET booked = booked + $1, revision = revision + 1 WHERE id = $2 "
+    "RETURNING id, capacity - booked AS remaining, revision"
+)
+# Places going back (a cancellation, a hold used for fewer people, an expired hold).
+_RETURN_PLACES = (
+    "UPDATE time_slot SET booked = booked - $1, revision = revision + 1 WHERE id = $2 "
+    "RETURNING id, capacity - booked AS remaining, revision"
+)
+# How many suggestions the fast "sold out" answer keeps per slot, before filtering by party.
+_SUGGESTIONS_KEPT = 10
 
 
 async def reserve(
@@ -316,18 +337,29 @@ async def reserve(
     people: list[Person],
     now: datetime,
     cipher: personal_data.FieldCipher,
+    hold_id: int | None = None,
     guard_capacity: bool = True,
 ) -> Reservation:
     """Book places in a slot for one to five named people, never beyond any cap.
 
     The slot's places (and the venue's daily cap) are claimed by conditional UPDATEs in the same
-    transaction as the reservation, its tickets and the per-person daily claims, so concurrent
-    bookings on any number of processes can never oversell. A person already booked at the
-    venue that day is refused by the claims' unique key, also under concurrency.
-    `guard_capacity=False` exists only for the test canary that proves the concurrency test
-    catches an oversell.
+    transaction as the reservation, its tickets, the per-person daily claims and the daily
+    quotas, so concurrent bookings on any number of processes can never oversell. A person
+    already booked at the venue that day is refused by the claims' unique key, also under
+    concurrency. With `hold_id` the places come from the visitor's live hold instead.
+    Before any of it, a slot the Redis mirror knows to be full is refused without a database
+    transaction. `guard_capacity=False` exists only for the test canary that proves the
+    concurrency test catches an oversell.
     """
-    bookable = await _bookable_slot(slot_id, now)
+    release = runtime.current()
+    if hold_id is None and release.mirror is not None:
+        remaining = await release.mirror.surely_short(slot_id, len(people))
+        if remaining is not None:
+            raise SlotFull(
+                remaining=remaining,
+                suggestions=await _suggestions_when_full(slot_id, len(people), now),
+            )
+    bookable = await bookable_slot(slot_id, now)
     slot, venue = bookable.slot, bookable.venue
     checked = _validated_people(people, now.date())
     hashes = [cipher.lookup_hash(id_number) for _, id_number in checked]
@@ -348,6 +380,7 @@ async def reserve(
         ticket.fare = perks.fare(ticket.fare, ticket.id_number_hash)
         ticket.price_cents = ticket.fare["price_cents"]
     held_back = perks.held_back(capacity=slot.capacity, party_hashes=hashes)
+    places: SlotPlaces | None = None
     try:
         async with in_transaction() as connection:
             reservation = await Reservation.create(
@@ -368,31 +401,96 @@ async def reserve(
                 ]
             )
             tickets_made = await _insert_tickets(reservation, tickets_wanted)
-            # The places are claimed last, so the hot slot row stays locked only until the
-            # commit; a full slot rolls everything above back.
-            if guard_capacity:
-                claimed = await sql.execute(
-                    _CLAIM_PLACES, [party, slot.id, party + held_back], connection
+            await limits.claim_quotas(
+                connection,
+                limits=release.limits,
+                visitor_id=visitor_id,
+                id_hashes=hashes,
+                day=slot.date,
+            )
+            if hold_id is not None:
+                # The hold claimed the slot's places and the day's when it was made.
+                held = await holds.use_hold(
+                    connection,
+                    hold_id=hold_id,
+                    visitor_id=visitor_id,
+                    slot_id=slot.id,
+                    party=party,
+                    now=now,
                 )
+                if held > party:
+                    places = await return_places(venue, slot, held - party, connection)
             else:
-                claimed = await sql.execute(_CLAIM_PLACES_UNGUARDED, [party, slot.id], connection)
-            if not claimed:
-                raise SlotFull(remaining=-1, suggestions=[])
-            if venue.daily_capacity is not None:
-                await _claim_day(venue, slot.date, party)
+                # The places are claimed last, so the hot slot row stays locked only until the
+                # commit; a full slot rolls everything above back.
+                places = await claim_places(
+                    slot.id, party, party + held_back, connection, guard=guard_capacity
+                )
+                if places is None:
+                    raise SlotFull(remaining=-1, suggestions=[])
+                if venue.daily_capacity is not None:
+                    await claim_day(venue, slot.date, party)
     except SlotFull:
         fresh = await TimeSlot.get(id=slot.id)
+        await release.publish(SlotPlaces(fresh.id, fresh.capacity - fresh.booked, fresh.revision))
         raise SlotFull(
             remaining=max(fresh.capacity - fresh.booked, 0),
-            suggestions=await suggest_slots(slot=fresh, party_size=party, now=now),
+            suggestions=await _remember_suggestions(fresh, party, now),
         ) from None
     except IntegrityError:
         # One of these people is booked at the venue that day already (maybe a moment ago).
         raise AlreadyBooked(visitor=await _first_booked(venue, slot.date, hashes)) from None
+    await release.publish(places)
     slot.booked += party  # what our UPDATE did, for the answer (others may have booked since)
     # The answer is built from the rows just written: no second read of what we know.
     reservation.tickets._set_result_for_query(tickets_made)
     return reservation
+
+
+async def claim_places(
+    slot_id: int, places: int, needed: int, connection: Any, *, guard: bool = True
+) -> SlotPlaces | None:
+    """Take `places` of a slot if `needed` are free (the guard); None when they are not."""
+    rows = (
+        await sql.fetch_rows(_CLAIM_PLACES, [places, slot_id, needed], connection)
+        if guard
+        else await sql.fetch_rows(_CLAIM_PLACES_UNGUARDED, [places, slot_id], connection)
+    )
+    return _slot_places(rows[0]) if rows else None
+
+
+async def return_places(venue: Venue, slot: TimeSlot, places: int, connection: Any) -> SlotPlaces:
+    """Give `places` back to the slot and the venue's day; what the slot has left afterwards."""
+    rows = await sql.fetch_rows(_RETURN_PLACES, [places, slot.id], connection)
+    await (
+        VenueDay.filter(venue_id=venue.id, date=slot.date)
+        .using_db(connection)
+        .update(booked=F("booked") - places)
+    )
+    return _slot_places(rows[0])
+
+
+def _slot_places(row: dict) -> SlotPlaces:
+    return SlotPlaces(int(row["id"]), int(row["remaining"]), int(row["revision"]))
+
+
+async def _remember_suggestions(slot: TimeSlot, party: int, now: datetime) -> list[dict]:
+    """The slot's alternatives for the party, kept briefly for the fast "sold out" answer."""
+    found = await suggest_slots(slot=slot, party_size=1, now=now, limit=_SUGGESTIONS_KEPT)
+    mirror = runtime.current().mirror
+    if mirror is not None:
+        await mirror.remember_alternatives(slot.id, found)
+    return [s for s in found if s["remaining"] >= party][:3]
+
+
+async def _suggestions_when_full(slot_id: int, party: int, now: datetime) -> list[dict]:
+    """The alternatives of a slot the mirror says is full: remembered, else read once."""
+    mirror = runtime.current().mirror
+    remembered = await mirror.alternatives(slot_id) if mirror else None
+    if remembered is not None:
+        return [s for s in remembered if s["remaining"] >= party][:3]
+    slot = await TimeSlot.get_or_none(id=slot_id)
+    return [] if slot is None else await _remember_suggestions(slot, party, now)
 
 
 def _new_ticket(
@@ -449,7 +547,8 @@ async def _first_booked(venue: Venue, day: date, hashes: list[str]) -> int:
     return next((i for i, h in enumerate(hashes, 1) if h in held), 1)
 
 
-async def _claim_day(venue: Venue, day: date, party: int) -> None:
+async def claim_day(venue: Venue, day: date, party: int) -> None:
+    """Take `party` places of the venue's daily cap within the caller's transaction, or DayFull."""
     # ON CONFLICT DO NOTHING: safe inside the transaction when two bookings open the day at once.
     await VenueDay.bulk_create([VenueDay(venue_id=venue.id, date=day)], ignore_conflicts=True)
     claimed = await VenueDay.filter(
@@ -467,7 +566,8 @@ async def cancel(*, visitor_id: int, reservation_id: int, now: datetime) -> Rese
     deadline = cancel_deadline(reservation.venue, reservation.slot)
     if now > deadline:
         raise CancelTooLate(deadline=deadline.isoformat(timespec="minutes"))
-    async with in_transaction():
+    places: SlotPlaces | None = None
+    async with in_transaction() as connection:
         # Only the request that flips the status returns the places, however many race here.
         flipped = await Reservation.filter(
             id=reservation.id, status=ReservationStatus.CONFIRMED
@@ -481,11 +581,15 @@ async def cancel(*, visitor_id: int, reservation_id: int, now: datetime) -> Rese
                 != party
             ):
                 raise AlreadyEntered()
-            await TimeSlot.filter(id=reservation.slot_id).update(booked=F("booked") - party)
-            await VenueDay.filter(venue_id=reservation.venue_id, date=reservation.date).update(
-                booked=F("booked") - party
+            places = await return_places(reservation.venue, reservation.slot, party, connection)
+            await limits.return_quotas(
+                connection,
+                visitor_id=visitor_id,
+                id_hashes=[ticket.id_number_hash for ticket in reservation.tickets],
+                day=reservation.date,
             )
             await PersonDayClaim.filter(reservation_id=reservation.id).delete()
+    await runtime.current().publish(places)
     return await get_own_reservation(visitor_id=visitor_id, reservation_id=reservation.id)
 
 
@@ -522,7 +626,10 @@ async def set_slot_capacity(
     slot = await TimeSlot.get_or_none(id=slot_id)
     if slot is None or manager_venue_id not in (None, slot.venue_id):
         raise SlotNotFound(slot_id=slot_id)
-    changed = await TimeSlot.filter(id=slot_id, booked__lte=capacity).update(capacity=capacity)
+    changed = await TimeSlot.filter(id=slot_id, booked__lte=capacity).update(
+        capacity=capacity, revision=F("revision") + 1
+    )
+    await runtime.current().refresh(slot_id)
     slot = await TimeSlot.get(id=slot_id)
     if not changed:
         raise CapacityBelowBooked(booked=slot.booked)

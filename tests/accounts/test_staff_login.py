@@ -183,3 +183,14 @@ async def test_a_username_can_be_taken_only_once(database):
 
     with pytest.raises(errors.UsernameTaken):
         await make_staff("admin.li", Role.SUPERVISOR)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"login_attempts_per_address_minute": 3}])
+async def test_one_address_trying_many_accounts_is_slowed_down_with_429(server, client):
+    await make_staff("admin.wu", Role.ADMIN)
+    for username in ("guess.1", "guess.2", "guess.3"):
+        assert_refused(await log_in(client, username, "wrong"), 401, "login_failed")
+    # The fourth attempt in the minute is refused before any password is checked, right or not.
+    limited = await log_in(client, "admin.wu", PASSWORD)
+    assert_refused(limited, 429, "rate_limited")
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60

@@ -124,6 +124,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
         audited=True,
     ),
     ("GET", "api/v1/admin/audit"): Rule(("admin",), lambda c: "/api/v1/admin/audit"),
+    ("GET", "api/v1/admin/booking-refusals"): Rule(
+        ("admin", "supervisor"), lambda c: "/api/v1/admin/booking-refusals"
+    ),
     ("GET", "api/v1/admin/audit/export.csv"): Rule(
         ("admin",), lambda c: "/api/v1/admin/audit/export.csv"
     ),

@@ -1,0 +1,540 @@
+"""Ticket release under a flash crowd (抢票): 20,000 visitors within 60 s for 2,000 places.
+
+Usage: .venv/bin/python bench/flash_crowd.py [--visitors N] [--places P] [--seconds S]
+       [--connections C] [--baseline-workers W]
+
+Two `etour serve` processes on PostgreSQL (database etour_bench_flash, created and dropped) and
+Redis (db 3, flushed), three phases on the same servers:
+1. baseline, booking without a crowd: a release of P places (8 slots) booked by W visitors at
+   a time, closed loop, until it is sold out: places booked per second and booking requests/s;
+2. the crowd: another release of P places; N visitors arrive within S seconds, half of them in
+   the first 10 s. Each sends one booking (a party of 1-4, most wanting the morning slots),
+   follows the waiting room when queued (polling when the answer says), and on "slot full"
+   tries the first suggested slot once. Requests go over C keep-alive connections per process;
+3. the sold-out burst: as many booking attempts again, closed loop over the same connections,
+   for the sold-out release: how fast "no places left" is answered.
+Every request must get booked (201), queued (202, then an outcome), or a clear sold-out answer
+(409 slot_full); anything else is an error. The database must hold exactly P places booked in
+each release, with one ticket per place. The run fails (RESULTS.md unchanged) otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+
+from common import (
+    TRANSPORT_ERRORS,
+    BenchError,
+    KeepAliveClient,
+    Servers,
+    add_store_arguments,
+    drop_pg_database,
+    error_code,
+    flush_redis,
+    invoked_command,
+    machine_line,
+    percentile,
+    record_results,
+    recreate_pg_database,
+    results_unchanged,
+    run_etour,
+    run_in_temp_dir,
+    server_environment,
+)
+from common import commit as current_commit
+from reservations import id_number, make_venue, settings_for, signed_token
+
+BENCH_NAME = "flash_crowd"
+BENCH_DATABASE = "etour_bench_flash"
+FIRST_PERSON = 900_000  # ID numbers far from the other benchmarks' people
+SLOTS = 8
+# Most visitors want the morning: the first slots are asked for most.
+SLOT_WEIGHTS = [4, 4, 3, 3, 2, 2, 1, 1]
+PARTY_SIZES, PARTY_WEIGHTS = [1, 2, 3, 4], [40, 35, 15, 10]
+MAX_PARTY = 4
+FRONT_SECONDS = 10.0  # half of the crowd arrives within this
+REQUEST_SECONDS = 60.0
+GIVE_UP_SECONDS = 300.0  # a visitor still without an outcome after this counts as an error
+SEED = 20261129
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command line: the crowd, the release, the connections, where the stores are."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visitors", type=int, default=20_000, help="visitors in the crowd")
+    parser.add_argument("--places", type=int, default=2_000, help="places per release")
+    parser.add_argument("--seconds", type=float, default=60.0, help="the crowd arrives within")
+    parser.add_argument("--connections", type=int, default=100, help="per server process")
+    parser.add_argument("--baseline-workers", type=int, default=100, help="no-crowd bookers")
+    add_store_arguments(parser, database=BENCH_DATABASE, redis_db=3)
+    args = parser.parse_args(argv)
+    if args.places < SLOTS or args.visitors * 1.5 < args.places:
+        parser.error("--places must be at least 8 and the crowd must outnumber the places")
+    if min(args.connections, args.baseline_workers) < 1 or args.seconds < FRONT_SECONDS:
+        parser.error("--connections, --baseline-workers >= 1 and --seconds >= 10")
+    return args
+
+
+# --- the stores --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Release:
+    """A venue's slots released at once, and the visitors who try for them."""
+
+    label: str
+    slot_ids: list[int]
+    tokens: list[str]
+    first_person: int
+
+
+async def make_release(
+    database_url: str, code: str, places: int, visitors: int, first_person: int
+) -> Release:
+    """A venue with `places` over 8 slots the day after tomorrow, and `visitors` visitors."""
+    from server import db
+    from server.accounts.models import Visitor
+    from server.auth import VISITOR, Principal
+    from server.clock import local_now
+    from server.reservations.models import TimeSlot
+
+    settings = settings_for(database_url)
+    await db.open_database(settings)
+    try:
+        venue_id = await make_venue(code)
+        day = local_now().date() + timedelta(days=2)
+        each, extra = divmod(places, SLOTS)
+        slots = [
+            await TimeSlot.create(
+                venue_id=venue_id,
+                date=day,
+                starts_at=clock_time(9 + n),
+                ends_at=clock_time(10 + n),
+                capacity=each + (1 if n < extra else 0),
+            )
+            for n in range(SLOTS)
+        ]
+        await Visitor.bulk_create([Visitor(openid=f"{code}-{n}") for n in range(visitors)])
+        ids = await (
+            Visitor.filter(openid__startswith=f"{code}-")
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+    finally:
+        await db.close_database()
+    tokens = [signed_token(settings, Principal(role=VISITOR, user_id=v)) for v in ids]
+    return Release(code, [slot.id for slot in slots], tokens, first_person)
+
+
+async def database_counts(database_url: str, release: Release) -> dict[str, int]:
+    """Places booked in the release's slots, and its tickets, read through the ORM."""
+    from server import db
+    from server.reservations.models import TimeSlot
+    from server.tickets.models import Ticket
+
+    await db.open_database(settings_for(database_url))
+    try:
+        slots = await TimeSlot.filter(id__in=release.slot_ids)
+        return {
+            "booked": sum(slot.booked for slot in slots),
+            "capacity": sum(slot.capacity for slot in slots),
+            "tickets": await Ticket.filter(slot_id__in=release.slot_ids).count(),
+        }
+    finally:
+        await db.close_database()
+
+
+# --- the load ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Every answer of a phase: latency by kind, visitors' outcomes, when places were booked."""
+
+    latencies_ms: dict[str, list[float]] = field(default_factory=dict)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    booked_at: list[float] = field(default_factory=list)  # seconds into the phase, per booking
+    places_booked: int = 0
+    visitor_waits_ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return sum(len(values) for values in self.latencies_ms.values())
+
+    def note(self, kind: str, began: float) -> None:
+        self.latencies_ms.setdefault(kind, []).append((time.perf_counter() - began) * 1000)
+
+    def all_latencies(self) -> list[float]:
+        return [ms for values in self.latencies_ms.values() for ms in values]
+
+
+class Connections:
+    """C keep-alive connections per server process, lent one request at a time."""
+
+    def __init__(self, addresses: list[tuple[str, int]], per_process: int) -> None:
+        self.pools: list[asyncio.Queue[KeepAliveClient]] = []
+        for host, port in addresses:
+            pool: asyncio.Queue[KeepAliveClient] = asyncio.Queue()
+            for _ in range(per_process):
+                pool.put_nowait(KeepAliveClient(host, port))
+            self.pools.append(pool)
+
+    async def request(
+        self, process: int, method: str, path: str, body: object, headers: dict[str, str]
+    ) -> tuple[int, dict]:
+        pool = self.pools[process % len(self.pools)]
+        client = await pool.get()
+        try:
+            status, raw = await client.request(
+                method, path, body, headers, limit_seconds=REQUEST_SECONDS
+            )
+        finally:
+            pool.put_nowait(client)
+        try:
+            return status, json.loads(raw) if raw else {}
+        except ValueError:
+            return status, {"error": {"code": "not-json"}}
+
+    async def close(self) -> None:
+        for pool in self.pools:
+            while not pool.empty():
+                await pool.get_nowait().close()
+
+
+class Visitors:
+    """How one visitor of a release behaves: book, follow the queue, try a suggestion once."""
+
+    def __init__(self, release: Release, connections: Connections, tally: Tally) -> None:
+        self.release, self.connections, self.tally = release, connections, tally
+        self.started = time.perf_counter()
+
+    def booking(self, n: int, slot_id: int, rng: random.Random) -> dict:
+        size = rng.choices(PARTY_SIZES, PARTY_WEIGHTS)[0]
+        first = self.release.first_person + MAX_PARTY * n
+        return {
+            "slot_id": slot_id,
+            "visitors": [
+                {"name": f"游客{n}-{k}", "id_number": id_number(first + k)} for k in range(size)
+            ],
+        }
+
+    async def visit(self, n: int, rng: random.Random) -> None:
+        """Visitor `n` tries for a place until booked, sold out, or an error."""
+        arrived = time.perf_counter()
+        headers = {"Authorization": f"Bearer {self.release.tokens[n]}", "Accept-Language": "en"}
+        slot_id = rng.choices(self.release.slot_ids, SLOT_WEIGHTS)[0]
+        body = self.booking(n, slot_id, rng)
+        outcome = "error"
+        try:
+            async with asyncio.timeout(GIVE_UP_SECONDS):
+                outcome = await self._try(n, body, headers, second_try=True)
+        except TimeoutError:
+            self.tally.errors["no outcome in time"] += 1
+        except TRANSPORT_ERRORS as problem:
+            self.tally.errors[type(problem).__name__] += 1
+        self.tally.outcomes[outcome] += 1
+        self.tally.visitor_waits_ms.append((time.perf_counter() - arrived) * 1000)
+
+    async def _try(self, n: int, body: dict, headers: dict, *, second_try: bool) -> str:
+        began = time.perf_counter()
+        status, answer = await self.connections.request(
+            n, "POST", "/api/v1/reservations", body, headers
+        )
+        kind = self._kind("POST", status, answer)
+        self.tally.note(kind, began)
+        if status == 202:
+            status, answer = await self._follow_queue(n, answer, headers)
+        if status == 201:
+            self.tally.booked_at.append(time.perf_counter() - self.started)
+            self.tally.places_booked += len(body["visitors"])
+            return "booked"
+        error = answer.get("error", {})
+        if status == 409 and error.get("code") == "slot_full":
+            suggestions = error.get("suggestions") or []
+            if second_try and suggestions:
+                retry = {**body, "slot_id": suggestions[0]["slot_id"]}
+                return await self._try(n, retry, headers, second_try=False)
+            return "sold out"
+        self.tally.errors[kind] += 1
+        return "error"
+
+    async def _follow_queue(self, n: int, place: dict, headers: dict) -> tuple[int, dict]:
+        while True:
+            await asyncio.sleep(place.get("poll_after_seconds", 1.0))
+            began = time.perf_counter()
+            status, place = await self.connections.request(n, "GET", place["poll"], None, headers)
+            self.tally.note(self._kind("GET", status, place), began)
+            if status != 200:
+                return status, place
+            if place["status"] == "done":
+                return place["http_status"], place["answer"]
+            if place["status"] == "lost":
+                return 503, {"error": {"code": "queue_lost"}}
+            place.setdefault("poll", f"/api/v1/queue/{place['queue_id']}")
+
+    @staticmethod
+    def _kind(method: str, status: int, answer: dict) -> str:
+        if method == "GET":
+            return "GET queue" if status == 200 else f"GET queue {status}"
+        if status in (201, 202):
+            return f"POST {status}"
+        return f"POST {error_code(status, json.dumps(answer).encode())}"
+
+
+async def baseline_phase(release: Release, connections: Connections, workers: int) -> Tally:
+    """Visitors booking one after another, `workers` at a time, until the release is sold out."""
+    tally = Tally()
+    visitors = Visitors(release, connections, tally)
+    rng = random.Random(SEED + 1)
+    numbers = iter(range(len(release.tokens)))
+
+    async def worker() -> None:
+        for n in numbers:
+            if tally.outcomes["sold out"] >= workers:  # everyone now finds it sold out
+                return
+            await visitors.visit(n, rng)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    tally.seconds = time.perf_counter() - began
+    return tally
+
+
+async def crowd_phase(
+    release: Release, connections: Connections, seconds: float, visitors_count: int
+) -> Tally:
+    """`visitors_count` visitors arriving within `seconds`, half in the first 10 s."""
+    tally = Tally()
+    visitors = Visitors(release, connections, tally)
+    rng = random.Random(SEED)
+    front = visitors_count // 2
+    arrivals = sorted(
+        [rng.uniform(0, FRONT_SECONDS) for _ in range(front)]
+        + [rng.uniform(FRONT_SECONDS, seconds) for _ in range(visitors_count - front)]
+    )
+    began = time.perf_counter()
+
+    async def arrive(n: int, at: float) -> None:
+        await asyncio.sleep(max(at - (time.perf_counter() - began), 0))
+        await visitors.visit(n, random.Random(SEED + n))
+
+    await asyncio.gather(*(arrive(n, at) for n, at in enumerate(arrivals)))
+    tally.seconds = time.perf_counter() - began
+    return tally
+
+
+async def sold_out_phase(
+    release: Release, connections: Connections, attempts: int, workers: int
+) -> Tally:
+    """`attempts` bookings of the sold-out release, closed loop: the fast refusal's rate."""
+    tally = Tally()
+    visitors = Visitors(release, connections, tally)
+    rng = random.Random(SEED + 2)
+    numbers = iter(range(attempts))
+
+    async def worker() -> None:
+        for n in numbers:
+            body = visitors.booking(n % len(release.tokens), rng.choice(release.slot_ids), rng)
+            token = release.tokens[n % len(release.tokens)]
+            headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+            began = time.perf_counter()
+            try:
+                status, answer = await connections.request(
+                    n, "POST", "/api/v1/reservations", body, headers
+                )
+            except TRANSPORT_ERRORS as problem:
+                tally.errors[type(problem).__name__] += 1
+                continue
+            kind = Visitors._kind("POST", status, answer)
+            tally.note(kind, began)
+            if kind != "POST 409 slot_full":
+                tally.errors[kind] += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    tally.seconds = time.perf_counter() - began
+    return tally
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    baseline: Tally
+    crowd: Tally
+    sold_out: Tally
+    counts: dict[str, dict[str, int]]
+    places: int
+
+    def problems(self) -> list[str]:
+        found = []
+        for name, tally in (("baseline", self.baseline), ("crowd", self.crowd)):
+            if tally.errors:
+                found.append(f"{name}: errors {dict(tally.errors)}")
+        if self.sold_out.errors:
+            found.append(f"sold-out burst: errors {dict(self.sold_out.errors)}")
+        for name, counts in self.counts.items():
+            if not counts["booked"] == counts["tickets"] == self.places:
+                found.append(f"{name}: database counts {counts}, expected {self.places}")
+        return found
+
+
+def booking_rate(tally: Tally) -> float:
+    """Places booked per second until the last place was booked."""
+    return tally.places_booked / max(tally.booked_at) if tally.booked_at else 0.0
+
+
+def booking_requests_rate(tally: Tally) -> float:
+    """Booking requests answered per second until sold out (the booking path's rate)."""
+    until = max(tally.booked_at) if tally.booked_at else tally.seconds
+    return len(tally.latencies_ms.get("POST 201", [])) / until if until else 0.0
+
+
+async def run_phases(servers: Servers, releases: dict[str, Release], args) -> Results:
+    connections = Connections(servers.addresses, args.connections)
+    try:
+        print("baseline: booking without a crowd ...", flush=True)
+        baseline = await baseline_phase(releases["baseline"], connections, args.baseline_workers)
+        print(f"crowd: {args.visitors} visitors within {args.seconds:.0f} s ...", flush=True)
+        crowd = await crowd_phase(releases["crowd"], connections, args.seconds, args.visitors)
+        print("sold-out burst ...", flush=True)
+        sold_out = await sold_out_phase(
+            releases["crowd"], connections, args.visitors, 2 * args.connections
+        )
+    finally:
+        await connections.close()
+    return Results(baseline, crowd, sold_out, {}, args.places)
+
+
+def run_benchmark(args: argparse.Namespace, data_dir: Path) -> Results:
+    try:
+        database_url = asyncio.run(recreate_pg_database(args.pg_admin_url, BENCH_DATABASE))
+        asyncio.run(flush_redis(args.redis_url))
+    except OSError as problem:
+        raise BenchError(f"PostgreSQL or Redis unavailable: {problem!r}") from None
+    try:
+        env = server_environment(data_dir, database_url, args.redis_url, ETOUR_ENV="test")
+        run_etour(env, data_dir, "init-db")
+        baseline_visitors = args.places  # more than enough: parties average about two
+        releases = {
+            "baseline": asyncio.run(
+                make_release(database_url, "flash-base", args.places, baseline_visitors,
+                             FIRST_PERSON)
+            ),
+            "crowd": asyncio.run(
+                make_release(database_url, "flash-crowd", args.places, args.visitors,
+                             FIRST_PERSON + MAX_PARTY * baseline_visitors)
+            ),
+        }  # fmt: skip
+        with Servers(env, data_dir, [(), ()]) as servers:
+            results = asyncio.run(run_phases(servers, releases, args))
+            problems = servers.log_problems()
+        if problems:
+            raise BenchError(f"the servers logged {problems}")
+        results.counts = {
+            name: asyncio.run(database_counts(database_url, release))
+            for name, release in releases.items()
+        }
+        return results
+    finally:
+        asyncio.run(drop_pg_database(args.pg_admin_url, BENCH_DATABASE))
+        asyncio.run(flush_redis(args.redis_url))
+
+
+def latency_row(label: str, values: list[float], seconds: float) -> str:
+    rate = len(values) / seconds if seconds else 0.0
+    return (
+        f"| {label} | {len(values)} | {rate:.0f} | {percentile(values, 50):.1f} "
+        f"| {percentile(values, 99):.1f} |"
+    )
+
+
+def results_body(results: Results, args: argparse.Namespace, at: datetime) -> str:
+    crowd, baseline, sold_out = results.crowd, results.baseline, results.sold_out
+    rows = [
+        "| phase: answers | count | per s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|",
+        latency_row("baseline: every request", baseline.all_latencies(), baseline.seconds),
+        latency_row("crowd: every request", crowd.all_latencies(), crowd.seconds),
+    ]
+    rows += [
+        latency_row(f"crowd: {kind}", values, crowd.seconds)
+        for kind, values in sorted(crowd.latencies_ms.items())
+    ]
+    rows.append(latency_row("sold-out burst: POST 409 slot_full", sold_out.all_latencies(),
+                            sold_out.seconds))  # fmt: skip
+    crowd_rate, base_rate = booking_rate(crowd), booking_rate(baseline)
+    base_requests = booking_requests_rate(baseline)
+    refusal_rate = sold_out.requests / sold_out.seconds if sold_out.seconds else 0.0
+    sold_out_after = max(crowd.booked_at) if crowd.booked_at else 0.0
+    waits = crowd.visitor_waits_ms
+    return f"""## {BENCH_NAME}: {args.visitors} visitors within {args.seconds:.0f} s for \
+{args.places} places
+
+- date (UTC): {at:%Y-%m-%d %H:%M}
+- commit: {current_commit()}
+- machine: {machine_line(postgres=True)}, shared with other work
+- command: `{invoked_command()}`
+- layout: two `etour serve` processes on PostgreSQL (`{BENCH_DATABASE}`, created and dropped) \
+and Redis (db 3, flushed); the load from this process on the same 2 cores, {args.connections} \
+keep-alive connections per server process
+- phases: (1) baseline: a release of {args.places} places in 8 slots, booked by \
+{args.baseline_workers} visitors at a time until sold out; (2) the crowd: another release of \
+{args.places} places, {args.visitors} visitors arriving within {args.seconds:.0f} s (half in \
+the first 10 s), each booking a party of 1-4 for their preferred slot, following the waiting \
+room when queued, trying the first suggestion once when the slot is full; (3) the sold-out \
+burst: {args.visitors} more booking attempts for the sold-out release, closed loop
+- checked: every request answered 201, 202 (then an outcome) or 409 slot_full; the database \
+holds exactly {args.places} places and as many tickets in each release
+
+{chr(10).join(rows)}
+
+| figure | value |
+|---|---:|
+| crowd: visitors booked / sold out / errors | {crowd.outcomes["booked"]} / \
+{crowd.outcomes["sold out"]} / {sum(crowd.errors.values())} |
+| crowd: places booked (database) | {results.counts["crowd"]["booked"]} |
+| crowd: sold out after (s from the first arrival) | {sold_out_after:.1f} |
+| crowd: requests answered per s over the phase | {crowd.requests / crowd.seconds:.0f} |
+| crowd: a visitor's wait from arrival to outcome, p50 / p99 s | \
+{percentile(waits, 50) / 1000:.2f} / {percentile(waits, 99) / 1000:.2f} |
+| booking throughput, places/s: crowd / baseline (target >= 1) | {crowd_rate:.0f} / \
+{base_rate:.0f} = **{crowd_rate / base_rate if base_rate else 0:.2f}** |
+| sold-out answers/s / baseline booking requests/s (target >= 5) | {refusal_rate:.0f} / \
+{base_requests:.0f} = **{refusal_rate / base_requests if base_requests else 0:.1f}** |
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the three phases, print the figures, record them when every promise held."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    started_at = datetime.now(UTC)
+    results = run_in_temp_dir(
+        BENCH_NAME,
+        lambda data_dir: run_benchmark(args, data_dir),
+        prefix="etour-bench-flash-",
+        stopped="the servers were stopped",
+    )
+    body = results_body(results, args, started_at)
+    print(body)
+    problems = results.problems()
+    if problems:
+        return results_unchanged(BENCH_NAME, str(problems))
+    return record_results(BENCH_NAME, body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Anti-scalping limits: daily quotas per account and per person, request rates per account and
+device, and the trail of refusals they make."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from server import ratelimit
+from server.clock import local_now
+from server.config import Settings
+from server.errors import AppError
+from server.release.errors import QuotaReached
+from server.release.models import BookingRefusal, QuotaKind
+from server.reservations import sql
+
+log = logging.getLogger("etour.release.limits")
+
+
+@dataclass(frozen=True)
+class BookingLimits:
+    """The anti-scalping rules in force (from the settings)."""
+
+    reservations_per_account_day: int = 4
+    venues_per_person_day: int = 3
+    requests_per_account_minute: int = 20
+    requests_per_device_minute: int = 60
+    hold_minutes: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BookingLimits:
+        """The limits the settings set."""
+        return cls(
+            reservations_per_account_day=settings.reservations_per_account_day,
+            venues_per_person_day=settings.venues_per_person_day,
+            requests_per_account_minute=settings.booking_requests_per_account_minute,
+            requests_per_device_minute=settings.booking_requests_per_device_minute,
+            hold_minutes=settings.hold_minutes,
+        )
+
+
+# One statement for the account and every person of the party: a row at its limit is left as
+# it is (the DO UPDATE's WHERE), so fewer rows change than were offered and the booking is
+# refused inside its transaction. Quota rows are per account or person: never a hot row.
+_CLAIM_QUOTA = (
+    "INSERT INTO booking_quota (kind, subject, date, used) VALUES {rows} "
+    "ON CONFLICT (kind, subject, date) DO UPDATE SET used = booking_quota.used + 1 "
+    "WHERE booking_quota.used < CASE booking_quota.kind WHEN 'account' THEN ${account_limit} "
+    "ELSE ${person_limit} END RETURNING kind"
+)
+_RETURN_QUOTA = (
+    "UPDATE booking_quota SET used = used - 1 WHERE date = $1 AND used > 0 "
+    "AND ((kind = 'account' AND subject = $2) OR (kind = 'person' AND subject IN ({people})))"
+)
+
+
+async def claim_quotas(
+    connection: BaseDBAsyncClient,
+    *,
+    limits: BookingLimits,
+    visitor_id: int,
+    id_hashes: list[str],
+    day: date,
+) -> None:
+    """Count one reservation against the account's and each person's quota for `day`.
+
+    QuotaReached (409) names the first at its limit, and the caller's transaction rolls back.
+    """
+    subjects = [(QuotaKind.ACCOUNT, str(visitor_id)), *((QuotaKind.PERSON, h) for h in id_hashes)]
+    rows = ", ".join(f"(${3 * i + 1}, ${3 * i + 2}, ${3 * i + 3}, 1)" for i in range(len(subjects)))
+    statement = _CLAIM_QUOTA.format(
+        rows=rows, account_limit=3 * len(subjects) + 1, person_limit=3 * len(subjects) + 2
+    )
+    values: list[object] = [
+        part for kind, subject in subjects for part in (kind.value, subject, day)
+    ]
+    values += [limits.reservations_per_account_day, limits.venues_per_person_day]
+    # RETURNING, not the row count: asyncpg reports an INSERT's count after the OID, as 0.
+    if len(await sql.fetch_rows(statement, values, connection)) == len(subjects):
+        return
+    full = await sql.fetch_rows(
+        "SELECT kind, subject FROM booking_quota WHERE date = $1 AND "
+        "((kind = 'account' AND subject = $2 AND used >= $3) OR "
+        "(kind = 'person' AND used >= $4))",
+        [day, str(visitor_id), limits.reservations_per_account_day, limits.venues_per_person_day],
+        connection,
+    )
+    if any(row["kind"] == QuotaKind.ACCOUNT for row in full):
+        raise QuotaReached(rule="account_day", limit=limits.reservations_per_account_day)
+    at_limit = {row["subject"] for row in full}
+    position = next((i for i, h in enumerate(id_hashes) if h in at_limit), 0)
+    raise QuotaReached(rule="person_day", limit=limits.venues_per_person_day, visitor=position + 1)
+
+
+async def return_quotas(
+    connection: BaseDBAsyncClient, *, visitor_id: int, id_hashes: list[str], day: date
+) -> None:
+    """Give a cancelled reservation's quota back to its account and people."""
+    people = ", ".join(f"${i + 3}" for i in range(len(id_hashes))) or "NULL"
+    await sql.execute(
+        _RETURN_QUOTA.format(people=people), [day, str(visitor_id), *id_hashes], connection
+    )
+
+
+async def count_booking_request(
+    redis: Redis, *, limits: BookingLimits, visitor_id: int, device: str
+) -> None:
+    """Count a booking or hold request against the account's and the device's rate limits.
+
+    `device` is "" when the client named none. There is deliberately no limit per address: a
+    mobile carrier's NAT puts thousands of visitors behind one, exactly in a flash crowd.
+    """
+    await ratelimit.count_request(
+        redis,
+        name="book-account",
+        subject=str(visitor_id),
+        limit=limits.requests_per_account_minute,
+        window=60,
+    )
+    if device:
+        await ratelimit.count_request(
+            redis,
+            name="book-device",
+            subject=device,
+            limit=limits.requests_per_device_minute,
+            window=60,
+        )
+
+
+# --- the refusal trail ---------------------------------------------------------------------------
+# A flash crowd can refuse thousands of requests a second: each refusal is pushed to a Redis list
+# (one round trip) and written to the database in batches by `keep_refusals_saved`.
+_REFUSALS = "release:refusals"
+_REFUSALS_KEPT = 200_000  # beyond this backlog the oldest are dropped rather than Redis filling
+FLUSH_INTERVAL_SECONDS = 2.0
+_BATCH = 500
+
+
+async def record_refusal(
+    redis: Redis,
+    refusal: AppError,
+    *,
+    visitor_id: int | None,
+    slot_id: int | None,
+    device: str,
+    now: datetime | None = None,
+) -> None:
+    """Note an anti-scalping refusal for the bureau's trail (never fails the request)."""
+    entry = {
+        "at": (now or local_now()).isoformat(),
+        "rule": str(refusal.params.get("rule") or refusal.params.get("limit") or refusal.code),
+        "visitor_id": visitor_id,
+        "slot_id": slot_id,
+        "device": device,
+        "detail": refusal.code,
+    }
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.lpush(_REFUSALS, json.dumps(entry))
+            pipe.ltrim(_REFUSALS, 0, _REFUSALS_KEPT - 1)
+            await pipe.execute()
+    except RedisError:
+        log.warning("Redis unavailable: a refusal (%s) is not in the trail", entry["rule"])
+
+
+async def save_refusals(redis: Redis) -> int:
+    """Move the waiting refusals from Redis into the database, oldest first; return how many."""
+    saved = 0
+    while True:
+        raw = await redis.rpop(_REFUSALS, _BATCH)
+        if not raw:
+            return saved
+        entries = [json.loads(item) for item in raw]
+        await BookingRefusal.bulk_create(
+            [
+                BookingRefusal(
+                    at=datetime.fromisoformat(entry["at"]),
+                    rule=entry["rule"][:32],
+                    visitor_id=entry["visitor_id"],
+                    slot_id=entry["slot_id"],
+                    device=entry["device"],
+                    detail=entry["detail"][:200],
+                )
+                for entry in entries
+            ]
+        )
+        saved += len(entries)
+
+
+async def list_refusals(
+    *, rule: str | None, visitor_id: int | None, since: datetime | None, limit: int
+) -> list[BookingRefusal]:
+    """The saved refusals, newest first, narrowed by rule, visitor and time."""
+    found = BookingRefusal.all()
+    if rule:
+        found = found.filter(rule=rule)
+    if visitor_id:
+        found = found.filter(visitor_id=visitor_id)
+    if since:
+        found = found.filter(at__gte=since)
+    return await found.order_by("-at", "-id").limit(limit)

@@ -1,0 +1,168 @@
+"""The live remaining-places mirror in Redis: "sold out" answered without a database transaction.
+
+The database stays the truth. The mirror may only ever say "maybe": a booking it lets through
+still claims its places with the conditional UPDATE, so a stale or lost mirror costs a database
+round trip, never an oversell. What it must not do is say "full" while places are left. Every
+change of a slot's places bumps the slot's `revision` in the same UPDATE, and the mirror keeps
+only the newest revision it is told of, so updates reaching it out of order cannot write an
+older, lower count over a newer one. Updates that never arrive (a process dying between its
+commit and its publish, a command run without Redis) and a restarted Redis are repaired from the
+database by `repair`, which every server runs every few seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from server.clock import local_now
+from server.reservations.models import TimeSlot
+
+log = logging.getLogger("etour.release.mirror")
+
+# Slots of past days drop out on their own: a mirror entry lives this long after its last change.
+ENTRY_TTL_SECONDS = 24 * 3600
+REPAIR_INTERVAL_SECONDS = 5.0
+_KEY = "release:slot:{}"
+_TRACKED = "release:slots"  # the ids of every slot with a mirror entry, for `repair`
+_ALTERNATIVES = "release:alternatives:{}"
+# A full slot's alternatives are advice (the booking checks again): seconds old is fine.
+ALTERNATIVES_TTL_SECONDS = 5
+
+# Keep the newer revision: an update older than (or as old as) what is stored changes nothing.
+_PUBLISH = """
+local stored = redis.call('HGET', KEYS[1], 'rev')
+if stored and tonumber(stored) >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'left', ARGV[1], 'rev', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[4])
+return 1
+"""
+# Repair: the database's row replaces an entry at its revision or older, whatever it says, and
+# an entry claiming a revision the database has not reached (only a corrupt one can) is dropped.
+_REPAIR = """
+local stored = redis.call('HGET', KEYS[1], 'rev')
+local left = redis.call('HGET', KEYS[1], 'left')
+if stored and tonumber(stored) > tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+if stored == ARGV[2] and left == ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'left', ARGV[1], 'rev', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class SlotPlaces:
+    """A slot's remaining places at one revision, as read from or written by the database."""
+
+    slot_id: int
+    remaining: int
+    revision: int
+
+
+class RemainingMirror:
+    """The mirror of each slot's remaining places, kept at the newest revision it was told."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._publish = redis.register_script(_PUBLISH)
+        self._repair = redis.register_script(_REPAIR)
+
+    async def surely_short(self, slot_id: int, places: int) -> int | None:
+        """The slot's remaining places if the mirror knows they are fewer than `places`, else None.
+
+        None means "maybe": no entry, Redis down, or enough places mirrored.
+        """
+        try:
+            left = await self._redis.hget(_KEY.format(slot_id), "left")
+        except RedisError:
+            return None
+        if left is None or int(left) >= places:
+            return None
+        return max(int(left), 0)
+
+    async def publish(self, places: SlotPlaces) -> None:
+        """Tell the mirror what a committed change left; an older revision changes nothing."""
+        try:
+            await self._publish(
+                keys=[_KEY.format(places.slot_id), _TRACKED],
+                args=[places.remaining, places.revision, ENTRY_TTL_SECONDS, places.slot_id],
+            )
+        except RedisError:
+            # The entry is stale until `repair` runs: it can only err on the "maybe" side if
+            # places were taken, and `repair` fixes the other side within seconds.
+            log.warning("Redis unavailable: slot %s's mirror waits for repair", places.slot_id)
+
+    async def remember_alternatives(self, slot_id: int, alternatives: list[dict]) -> None:
+        """Keep a full slot's alternatives for a few seconds, for the fast "sold out" answer."""
+        # Without Redis the next refusal reads them from the database again.
+        with contextlib.suppress(RedisError):
+            await self._redis.set(
+                _ALTERNATIVES.format(slot_id), json.dumps(alternatives), ex=ALTERNATIVES_TTL_SECONDS
+            )
+
+    async def alternatives(self, slot_id: int) -> list[dict] | None:
+        """The alternatives kept for a full slot, or None when none are kept."""
+        try:
+            raw = await self._redis.get(_ALTERNATIVES.format(slot_id))
+        except RedisError:
+            return None
+        return None if raw is None else json.loads(raw)
+
+    async def refresh(self, slot_ids: Iterable[int]) -> None:
+        """Read these slots from the database and publish them (after changes made elsewhere)."""
+        for places in await _read_places(list(slot_ids)):
+            await self.publish(places)
+
+    async def repair(self) -> int:
+        """Make every mirrored slot agree with the database; return how many entries changed.
+
+        Entries of slots that are gone or past are dropped.
+        """
+        try:
+            tracked = sorted(int(member) for member in await self._redis.smembers(_TRACKED))
+        except RedisError:
+            return 0
+        current = {places.slot_id: places for places in await _read_places(tracked)}
+        changed = 0
+        try:
+            for slot_id in tracked:
+                places = current.get(slot_id)
+                if places is None:
+                    await self._redis.delete(_KEY.format(slot_id))
+                    await self._redis.srem(_TRACKED, slot_id)
+                    continue
+                changed += await self._repair(
+                    keys=[_KEY.format(slot_id)],
+                    args=[places.remaining, places.revision, ENTRY_TTL_SECONDS],
+                )
+        except RedisError:
+            log.warning("Redis unavailable: mirror repair stopped early")
+        if changed:
+            log.info("mirror repair changed %d slot entries", changed)
+        return changed
+
+
+async def _read_places(slot_ids: list[int]) -> list[SlotPlaces]:
+    """The remaining places of those of `slot_ids` that exist and are today or later."""
+    today = local_now().date()
+    found = []
+    for start in range(0, len(slot_ids), _CHUNK):
+        rows = await TimeSlot.filter(
+            id__in=slot_ids[start : start + _CHUNK], date__gte=today
+        ).values_list("id", "capacity", "booked", "revision")
+        found += [
+            SlotPlaces(i, capacity - booked, revision) for i, capacity, booked, revision in rows
+        ]
+    return found

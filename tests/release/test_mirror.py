@@ -1,0 +1,128 @@
+"""The remaining-places mirror: "sold out" without a database transaction, never wrongly."""
+
+from __future__ import annotations
+
+from factories import make_reservable_venue, make_slot, make_staff_token, make_visitor_token, people
+
+from release.steps import bearer, book
+from server.release.mirror import SlotPlaces
+from server.reservations import service as reservations
+from server.reservations.models import TimeSlot
+
+
+async def fill(server, slot_id: int, count: int, first_sequence: int = 100) -> list[dict]:
+    """`count` one-person reservations by different visitors; their answers."""
+    answers = []
+    for n in range(count):
+        _, token = await make_visitor_token(server.app)
+        answer = await book(
+            server.client, token, slot_id, people(1, first_sequence=first_sequence + n)
+        )
+        assert answer.status_code == 201, answer.text
+        answers.append(answer.json())
+    return answers
+
+
+async def test_a_full_slot_is_refused_from_the_mirror_without_touching_the_database(
+    server, monkeypatch
+):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=3)
+    await make_slot(venue, starts=slot.ends_at, ends=slot.ends_at.replace(hour=14), capacity=9)
+    await fill(server, slot.id, 3)
+    # The first refusal reads the database (and remembers the alternatives) ...
+    _, token = await make_visitor_token(server.app)
+    first = await book(server.client, token, slot.id, people(1, first_sequence=50))
+    assert first.status_code == 409 and first.json()["error"]["code"] == "slot_full"
+
+    # ... the next ones must not: any read of the slot for booking now fails the test.
+    async def no_database(*args, **kwargs):
+        raise AssertionError("the fast sold-out path read the database")
+
+    monkeypatch.setattr(reservations, "bookable_slot", no_database)
+    for n in range(5):
+        _, token = await make_visitor_token(server.app)
+        again = await book(server.client, token, slot.id, people(2, first_sequence=60 + 2 * n))
+        assert again.status_code == 409, again.text
+        refusal = again.json()["error"]
+        assert refusal["code"] == "slot_full" and refusal["remaining"] == 0
+        assert [s["start"] for s in refusal["suggestions"]] == ["12:00"]
+    assert (await TimeSlot.get(id=slot.id)).booked == 3
+
+
+async def test_a_cancellation_reopens_the_slot_at_once(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=2)
+    _, holder_token = await make_visitor_token(server.app)
+    kept = await book(server.client, holder_token, slot.id, people(1, first_sequence=10))
+    await fill(server, slot.id, 1)
+    _, token = await make_visitor_token(server.app)
+    newcomer = people(1, first_sequence=500)
+    assert (await book(server.client, token, slot.id, newcomer)).status_code == 409
+    cancelled = await server.client.post(
+        f"/api/v1/reservations/{kept.json()['id']}/cancel", headers=bearer(holder_token)
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    # No waiting for a repair: the cancellation told the mirror itself.
+    again = await book(server.client, token, slot.id, newcomer)
+    assert again.status_code == 201, again.text
+
+
+async def test_a_capacity_raise_reopens_the_slot_at_once(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=1)
+    await fill(server, slot.id, 1)
+    _, token = await make_visitor_token(server.app)
+    newcomer = people(1, first_sequence=500)
+    assert (await book(server.client, token, slot.id, newcomer)).status_code == 409
+    _, admin = await make_staff_token(server.app, None, role="admin")
+    raised = await server.client.patch(
+        f"/api/v1/admin/slots/{slot.id}", json={"capacity": 2}, headers=bearer(admin)
+    )
+    assert raised.status_code == 200, raised.text
+    again = await book(server.client, token, slot.id, newcomer)
+    assert again.status_code == 201, again.text
+
+
+async def test_an_older_revision_never_overwrites_a_newer_one(server):
+    mirror = server.app.ctx.mirror
+    await mirror.publish(SlotPlaces(slot_id=7, remaining=0, revision=5))
+    await mirror.publish(SlotPlaces(slot_id=7, remaining=3, revision=4))  # arrives late
+    assert await mirror.surely_short(7, 1) == 0
+    await mirror.publish(SlotPlaces(slot_id=7, remaining=2, revision=6))
+    assert await mirror.surely_short(7, 1) is None and await mirror.surely_short(7, 3) == 2
+
+
+async def test_repair_fixes_drift_and_a_lost_redis_from_the_database(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=5)
+    await fill(server, slot.id, 2)
+    mirror, redis = server.app.ctx.mirror, server.app.ctx.redis
+    fresh = await TimeSlot.get(id=slot.id)
+    assert fresh.revision == 2 and await mirror.surely_short(slot.id, 4) == 3
+    # Drift: the entry says "full" at the database's own revision (a lost or wrong write).
+    await redis.hset(f"release:slot:{slot.id}", mapping={"left": 0, "rev": fresh.revision})
+    assert await mirror.surely_short(slot.id, 1) == 0
+    assert await mirror.repair() == 1
+    assert await mirror.surely_short(slot.id, 1) is None
+    # A corrupt entry claiming a revision the database never reached is dropped, not trusted.
+    await redis.hset(f"release:slot:{slot.id}", mapping={"left": 0, "rev": 99})
+    await mirror.repair()
+    assert await redis.exists(f"release:slot:{slot.id}") == 0
+    # Redis lost everything: the mirror says "maybe" and the next booking fills it again.
+    await redis.flushdb()
+    assert await mirror.surely_short(slot.id, 5) is None
+    await fill(server, slot.id, 1, first_sequence=300)
+    assert await mirror.surely_short(slot.id, 3) == 2
+
+
+async def test_a_stale_mirror_can_never_admit_more_than_the_database(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=1)
+    await fill(server, slot.id, 1)
+    # The worst lie: the mirror says places are free when none are.
+    await server.app.ctx.redis.hset(f"release:slot:{slot.id}", mapping={"left": 50, "rev": 999})
+    _, token = await make_visitor_token(server.app)
+    refused = await book(server.client, token, slot.id, people(1, first_sequence=500))
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "slot_full"
+    assert (await TimeSlot.get(id=slot.id)).booked == 1
