@@ -11,9 +11,10 @@ from server.config import Settings
 
 
 def eval_chat(settings: Settings, args: argparse.Namespace) -> None:
-    """Print intent accuracy per intent and overall on a labelled set (the dev set by default)."""
-    from bots.entities import catalogue_names
-    from bots.intents import DEV_SET, IntentClassifier, evaluate, load_examples
+    """Print intent accuracy per intent and overall: on the dev and the held-out test sets, side
+    by side, or on one labelled file given with --data."""
+    from bots.entities import catalogue_cache
+    from bots.intents import DEV_SET, TEST_SETS, IntentClassifier, evaluate, load_examples
     from recommend.embedder import embedder_for
 
     embedder = embedder_for(settings.embedding_model)
@@ -22,17 +23,33 @@ def eval_chat(settings: Settings, args: argparse.Namespace) -> None:
         embedder, load_examples(args.train) if args.train else load_examples()
     )
     classifier.prepare()
-    examples = load_examples(args.data or DEV_SET)
-    report = evaluate(classifier, examples, catalogue_names.cut)
-    width = max(len(intent) for intent in report.per_intent)
-    print(f"{'intent':<{width}}  correct  total  accuracy")
-    for intent, (right, total) in sorted(report.per_intent.items()):
-        print(f"{intent:<{width}}  {right:>7}  {total:>5}  {right / total:>8.1%}")
-    print(f"{'overall':<{width}}  {report.correct:>7}  {report.total:>5}  {report.accuracy:>8.1%}")
-    if args.show_misses and report.misses:
-        print("\nmisclassified:")
-        for text, expected, predicted in report.misses:
-            print(f"  {expected} -> {predicted}: {text}")
+    sources = {args.data: args.data} if args.data else {"dev": DEV_SET, **TEST_SETS}
+    reports = {
+        name: evaluate(classifier, load_examples(source), catalogue_cache.cut)
+        for name, source in sources.items()
+    }
+    if not args.data:
+        held_out = ", ".join(f"{name}: bots/{source}" for name, source in TEST_SETS.items())
+        print(f"dev: bots/{DEV_SET} (tuned on); held out: {held_out}")
+    intents = sorted({intent for report in reports.values() for intent in report.per_intent})
+    width = max(len(intent) for intent in [*intents, "overall"])
+    print(f"{'intent':<{width}}" + "".join(f"  {name:>17}" for name in reports))
+    for intent in intents:
+        cells = [report.per_intent.get(intent, (0, 0)) for report in reports.values()]
+        print(f"{intent:<{width}}" + "".join(_accuracy_cell(*cell) for cell in cells))
+    overall = [(report.correct, report.total) for report in reports.values()]
+    print(f"{'overall':<{width}}" + "".join(_accuracy_cell(*cell) for cell in overall))
+    if args.show_misses:
+        for name, report in reports.items():
+            if report.misses:
+                print(f"\nmisclassified ({name}):")
+                for text, expected, predicted in report.misses:
+                    print(f"  {expected} -> {predicted}: {text}")
+
+
+def _accuracy_cell(right: int, total: int) -> str:
+    accuracy = f"{right / total:.1%}" if total else "-"
+    return f"  {f'{right}/{total}':>9} {accuracy:>7}"
 
 
 def chat(settings: Settings, args: argparse.Namespace) -> None:

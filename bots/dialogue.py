@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 import i18n
 from bots import entities as parse
 from bots import service
-from bots.entities import Entities, TimeOfDay, catalogue_names
+from bots.entities import Entities, TimeOfDay, catalogue_cache
 from bots.intents import UNKNOWN, IntentClassifier
 from bots.models import ChatChannel
 from recommend import service as recommendations
@@ -42,7 +42,6 @@ from server.supervision import service as supervision
 from server.tickets import service as tickets
 from server.tours import service as tours
 from server.venues import service as venues
-from server.venues.errors import VenueNotFound
 
 log = logging.getLogger("etour.bots")
 
@@ -54,6 +53,12 @@ FORMS = ("book", "cancel_booking", "complaint")
 # Intents that need a venue; asked for, then answered, when the message names none.
 VENUE_QUESTIONS = ("opening_hours", "ticket_price", "crowd_status")
 LOGIN_NEEDED = ("book", "cancel_booking", "my_bookings", "complaint")
+# The menu shown with a greeting or an unclear message, in its order: a reply of just an entry's
+# number ("2", "第二个", "the second one") asks for that entry.
+MENU = (
+    "book", "opening_hours", "ticket_price", "crowd_status", "food", "route_guide", "recommend",
+    "my_bookings", "cancel_booking", "card_service", "complaint", "human",
+)  # fmt: skip
 _COMPLAINT_TRIGGERS = re.compile(
     r"我要|我想|投诉|举报|反映|一下|一个|问题|i want to|i'd like to|file|make|a complaint|complain|"
     r"about|report|[\s,，。.!！?？]"
@@ -153,7 +158,7 @@ async def _respond(
         or i18n.DEFAULT_LANGUAGE,
     )
     state["lang"] = language
-    words = catalogue_names.cut(text)
+    words = catalogue_cache.cut(text)
     turn = _Turn(
         tools=tools,
         caller=caller,
@@ -181,11 +186,16 @@ async def _respond(
 
 
 async def _answer(turn: _Turn) -> Answer:
+    menu_shown = turn.state.pop("menu", False)  # a number picks from the menu right after it only
     if turn.state.get("handoff"):
         await service.queue_for_staff(turn.tools.redis, turn.caller, turn.text, turn.language)
         return Answer(turn.t("handoff.waiting"), "human")
-    classified = turn.tools.classifier.classify(turn.text, turn.words)
     form_intent = turn.form.get("intent")
+    if menu_shown and not form_intent:
+        pick = parse.parse_menu_pick(turn.text, len(MENU))
+        if pick:
+            return await _start(turn, MENU[pick - 1])
+    classified = turn.tools.classifier.classify(turn.text, turn.words)
     if classified.intent == "human" and classified.evidence:
         # Only words such as 人工 / human hand a session over: "两个人" is not a request for one.
         return await _hand_off(turn)
@@ -203,7 +213,13 @@ async def _answer(turn: _Turn) -> Answer:
         if not switching:
             return await _FORM_HANDLERS[form_intent](turn)
         turn.state["form"] = {}
-    intent = UNKNOWN if classified.intent == "human" else classified.intent
+    return await _start(turn, UNKNOWN if classified.intent == "human" else classified.intent)
+
+
+async def _start(turn: _Turn, intent: str) -> Answer:
+    """Answer a question, or open a form, for an intent understood or picked from the menu."""
+    if intent == "human":
+        return await _hand_off(turn)
     if intent in VENUE_QUESTIONS and turn.found.venue_id is None and turn.state.get("venue_id"):
         # "几点开门" right after talking about 江心屿 is about 江心屿.
         turn.found = _with_venue(turn.found, turn.state["venue_id"])
@@ -258,13 +274,15 @@ def _party_answer(text: str) -> int | None:
 async def _venue(turn: _Turn, venue_id: int | None) -> Any | None:
     if venue_id is None:
         return None
-    try:
-        venue = await venues.get_venue(venue_id=venue_id)
-    except VenueNotFound:
+    # Catalogue data (names, hours, prices) from the process's cache, seconds old at most.
+    venue = await catalogue_cache.venue(venue_id)
+    if venue is None:
         return None
+    newly_mentioned = turn.state.get("venue_id") != venue.id
     turn.state["venue_id"] = venue.id
-    if turn.caller.visitor_id is not None:
-        # The chat tells recommendations what the visitor is interested in.
+    if turn.caller.visitor_id is not None and newly_mentioned:
+        # The chat tells recommendations what the visitor is interested in, once per venue
+        # talked about: every turn of a booking is not one more sign of interest.
         try:
             await recommendations.record_event(
                 visitor_id=turn.caller.visitor_id,
@@ -297,7 +315,7 @@ def _yuan(cents: int) -> str:
 
 
 async def _ask_venue(turn: _Turn, intent: str, *, reservable_only: bool = False) -> Answer:
-    listed = await venues.list_venues()
+    listed = await catalogue_cache.visible_venues()
     names = [turn.name(v.name) for v in listed if v.reservable or not reservable_only]
     turn.form.setdefault("intent", intent)
     turn.form["awaiting"] = "venue"
@@ -307,12 +325,33 @@ async def _ask_venue(turn: _Turn, intent: str, *, reservable_only: bool = False)
 # --- questions answered from live data ---------------------------------------------------------
 
 
+def menu_text(language: str) -> str:
+    """The numbered menu of what the bot does, in `language`."""
+    lines = [i18n.gettext("chat.menu.header", language)]
+    lines += [
+        f"{n}. " + i18n.gettext(f"chat.menu.{intent}", language)
+        for n, intent in enumerate(MENU, start=1)
+    ]
+    return "\n".join(lines)
+
+
+async def welcome(redis: Redis, caller: Caller, *, language: str) -> str:
+    """The greeting and the menu for a new follower; their session then takes a menu number."""
+    async with service.session_lock(redis, caller.session_key):
+        state = await service.load_state(redis, caller.session_key)
+        state.update(lang=language, menu=True)
+        await service.save_state(redis, caller.session_key, state, SESSION_TTL_SECONDS)
+    return i18n.gettext("chat.greeting", language) + "\n" + menu_text(language)
+
+
 async def _greeting(turn: _Turn) -> Answer:
-    return Answer(turn.t("greeting") + "\n" + turn.t("menu"), "greeting")
+    turn.state["menu"] = True
+    return Answer(turn.t("greeting") + "\n" + menu_text(turn.language), "greeting")
 
 
 async def _unknown(turn: _Turn) -> Answer:
-    return Answer(turn.t("unknown") + "\n" + turn.t("menu"), UNKNOWN)
+    turn.state["menu"] = True
+    return Answer(turn.t("unknown") + "\n" + menu_text(turn.language), UNKNOWN)
 
 
 async def _venue_question(turn: _Turn, intent: str) -> tuple[Any | None, Answer | None]:
@@ -670,6 +709,9 @@ def _add_person(turn: _Turn, given: parse.PersonGiven) -> str | None:
 
 def _choose_slot(form: dict[str, Any], option: dict[str, Any]) -> None:
     form.update(slot_id=option["slot_id"], start=option["start"], end=option["end"])
+    if option.get("date"):
+        # A slot offered when the chosen one filled up may be on the next day.
+        form["date"] = option["date"]
 
 
 async def _next_booking_step(turn: _Turn) -> Answer:

@@ -2,8 +2,9 @@
 
 Venue and dish names come from the live catalogue: every name, short name and English name is
 added to a jieba user dictionary of this package (its own tokenizer, so food search is not
-affected), and the alias tables are rebuilt whenever the catalogue changes. Relative dates
-("明天", "下周三", "next Wednesday") resolve against a day given by the caller, Wenzhou's today.
+affected), and the alias tables are rebuilt whenever the catalogue changes (CatalogueCache).
+Relative dates ("明天", "下周三", "next Wednesday") resolve against a day given by the caller,
+Wenzhou's today.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ import logging
 import re
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
 
 import jieba
 from tortoise import connections
-from tortoise.functions import Count, Max
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bots.intents import normalise
 from server.food.counties import COUNTIES
 from server.food.models import Dish
+from server.venues import service as venues
 from server.venues.models import Venue
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -234,7 +237,7 @@ _YES = re.compile(
 )
 _NO = re.compile(r"^(不|不要|不用|否|算了|不对|错了|no|n|nope|nah|not now|stop)[!！。. ]*$")
 _QUIT = re.compile(
-    r"^(退出|算了|不用了|不订了|结束|quit|exit|never ?mind|forget it|stop)[!！。. ]*$"
+    r"^(退出|算了|不用了|不订了|不要了|结束|quit|exit|never ?mind|forget it|stop)[!！。. ]*$"
 )
 
 
@@ -267,6 +270,35 @@ def parse_choice(text: str, count: int) -> int | None:
         word = next((n for w, n in ordinals.items() if re.search(rf"\b{w}\b", plain)), None)
         return word if word and word <= count else None
     number = chinese_number(match[1])
+    return number if number and 1 <= number <= count else None
+
+
+_EN_PICKS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+             "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
+             "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+             "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}  # fmt: skip
+_EN_PICK_WORDS = "|".join(sorted(_EN_PICKS, key=len, reverse=True))
+_MENU_PICK = re.compile(
+    r"(?:我选|我要|就选|选择|选|就|要)?\s*"
+    r"(?:(?:i'?ll\s+|i\s+)?(?:choose|pick|take|want)\s+)?(?:the\s+)?"
+    r"(?:option|number|no\.?|#|choice)?\s*"
+    rf"(?:第\s*(?P<nth>{_CN_NUMBER})\s*[个项条场]?"
+    rf"|(?P<number>{_CN_NUMBER})\s*(?:号|个|项|条|st|nd|rd|th)?"
+    rf"|(?P<word>{_EN_PICK_WORDS}))"
+    r"\s*(?:one|个|吧|啦|好了|please|pls)?[\s.。!！)）]*"
+)
+
+
+def parse_menu_pick(text: str, count: int) -> int | None:
+    """A 1-based pick among `count` menu entries when the whole message is one: '2', '第二个',
+    '选3', 'option 2', 'the first one' (a message saying more is a question of its own)."""
+    match = _MENU_PICK.fullmatch(normalise(text))
+    if match is None:
+        return None
+    if match["word"]:
+        number = _EN_PICKS[match["word"]]
+    else:
+        number = chinese_number(match["nth"] or match["number"])
     return number if number and 1 <= number <= count else None
 
 
@@ -366,11 +398,13 @@ def _unique(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return {alias: next(iter(found)) for alias, found in owners.items() if len(found) == 1}
 
 
-class CatalogueNames:
-    """The process's gazetteer and jieba tokenizer, rebuilt when venues or dishes change.
+class CatalogueCache:
+    """The catalogue as the bot reads it every turn: the gazetteer, this package's jieba tokenizer
+    and the visible venues with their hours and closing days, rebuilt when the catalogue changes.
 
-    Whether the catalogue changed is asked of the database at most every `recheck_seconds`
-    (two aggregate queries): a renamed or new venue is understood within that time.
+    Whether it changed is asked of the database at most every `recheck_seconds` (one aggregate
+    query over venues, dishes, opening hours and closing days), so an edited venue is answered
+    from within that time. Only catalogue data is kept: crowds and places left are read live.
     """
 
     recheck_seconds = RECHECK_SECONDS
@@ -379,8 +413,12 @@ class CatalogueNames:
         self._tokenizer: jieba.Tokenizer | None = None
         self._added: set[str] = set()
         self._gazetteer = Gazetteer()
+        self._venues: dict[int, Venue] = {}
         self._version: tuple | None = None
-        self._checked: tuple[int, float] = (0, 0.0)  # (database connection, when)
+        # The database connection it was read from (a new one, as in each test, means reread it)
+        # and when the version was last asked.
+        self._read_from: weakref.ref | None = None
+        self._checked_at = 0.0
         self._lock = threading.Lock()
 
     def tokenizer(self) -> jieba.Tokenizer:
@@ -400,36 +438,65 @@ class CatalogueNames:
         """jieba's words of a message, lower case."""
         return [word for word in self.tokenizer().lcut(normalise(text)) if word.strip()]
 
-    async def current(self) -> Gazetteer:
-        """The gazetteer of the catalogue as it is now (or at most `recheck_seconds` ago)."""
-        connection = id(connections.get("default"))
-        checked_on, checked_at = self._checked
-        if connection == checked_on and time.monotonic() - checked_at < self.recheck_seconds:
-            return self._gazetteer
-        version = (connection, await _catalogue_version())
-        self._checked = (connection, time.monotonic())
-        if version != self._version:
-            venues = await Venue.filter(hidden=False).order_by("id")
-            dishes = await Dish.all().order_by("id")
-            gazetteer = Gazetteer(
-                venues=_unique([(a, v.id) for v in venues for a in _venue_aliases(v)]),
-                dishes=_unique([(a, d.id) for d in dishes for a in _dish_aliases(d)]),
-                counties=_county_names(),
-            )
-            tokenizer = self.tokenizer()
-            for alias in [*gazetteer.venues, *gazetteer.dishes, *gazetteer.counties]:
-                if alias not in self._added and not alias.isascii():
-                    # A high frequency keeps the whole name one word: 江心屿, not 江心/屿.
-                    tokenizer.add_word(alias, freq=50_000)
-                    self._added.add(alias)
-            self._gazetteer, self._version = gazetteer, version
+    async def gazetteer(self) -> Gazetteer:
+        """The catalogue's names as they are now (or at most `recheck_seconds` ago)."""
+        await self._refresh()
         return self._gazetteer
 
+    async def venue(self, venue_id: int) -> Venue | None:
+        """A visible venue with its hours and closing days loaded; None if hidden or unknown."""
+        await self._refresh()
+        return self._venues.get(venue_id)
 
-async def _catalogue_version() -> tuple:
-    venue_row = await Venue.annotate(n=Count("id"), last=Max("updated_at")).values("n", "last")
-    dish_row = await Dish.annotate(n=Count("id"), last=Max("updated_at")).values("n", "last")
-    return (tuple(venue_row[0].values()), tuple(dish_row[0].values()))
+    async def visible_venues(self) -> list[Venue]:
+        """The visible venues in id order, with their hours and closing days loaded."""
+        await self._refresh()
+        return list(self._venues.values())
+
+    async def _refresh(self) -> None:
+        connection = connections.get("default")
+        same_connection = self._read_from is not None and self._read_from() is connection
+        if same_connection and time.monotonic() - self._checked_at < self.recheck_seconds:
+            return
+        version = await _catalogue_version(connection)
+        self._checked_at = time.monotonic()
+        if same_connection and version == self._version:
+            return
+        visible = await venues.list_venues()
+        dishes = await Dish.all().order_by("id")
+        gazetteer = Gazetteer(
+            venues=_unique([(a, v.id) for v in visible for a in _venue_aliases(v)]),
+            dishes=_unique([(a, d.id) for d in dishes for a in _dish_aliases(d)]),
+            counties=_county_names(),
+        )
+        tokenizer = self.tokenizer()
+        for alias in [*gazetteer.venues, *gazetteer.dishes, *gazetteer.counties]:
+            if alias not in self._added and not alias.isascii():
+                # A high frequency keeps the whole name one word: 江心屿, not 江心/屿.
+                tokenizer.add_word(alias, freq=50_000)
+                self._added.add(alias)
+        self._gazetteer, self._venues = gazetteer, {venue.id: venue for venue in visible}
+        self._version, self._read_from = version, weakref.ref(connection)
+
+
+# What changes whenever the catalogue does: its rows counted, and the newest edit or row id.
+# Hours and closing days are only ever inserted and deleted (ids are never reused), so their
+# count and largest id move with every change; venues and dishes carry `updated_at`.
+_CATALOGUE_VERSION = (
+    "SELECT (SELECT COUNT(*) FROM venue) AS venues,"
+    " (SELECT MAX(updated_at) FROM venue) AS venue_edited,"
+    " (SELECT COUNT(*) FROM dish) AS dishes,"
+    " (SELECT MAX(updated_at) FROM dish) AS dish_edited,"
+    " (SELECT COUNT(*) FROM opening_hours) AS hours,"
+    " (SELECT MAX(id) FROM opening_hours) AS newest_hours,"
+    " (SELECT COUNT(*) FROM closing_day) AS closing_days,"
+    " (SELECT MAX(id) FROM closing_day) AS newest_closing_day"
+)
+
+
+async def _catalogue_version(connection: BaseDBAsyncClient) -> tuple:
+    rows = await connection.execute_query_dict(_CATALOGUE_VERSION)
+    return tuple(rows[0].values())
 
 
 def _county_names() -> dict[str, str]:
@@ -442,7 +509,7 @@ def _county_names() -> dict[str, str]:
     return names
 
 
-catalogue_names = CatalogueNames()
+catalogue_cache = CatalogueCache()
 
 
 @dataclass(frozen=True)
@@ -459,8 +526,8 @@ class Entities:
 
 async def extract(text: str, *, today: date, words: list[str] | None = None) -> Entities:
     """The entities of one message, against the live catalogue."""
-    gazetteer = await catalogue_names.current()
-    words = words if words is not None else catalogue_names.cut(text)
+    gazetteer = await catalogue_cache.gazetteer()
+    words = words if words is not None else catalogue_cache.cut(text)
     venue_id = gazetteer.find("venues", text, words)
     county = gazetteer.find("counties", text, words)
     if venue_id is not None and county is not None:

@@ -40,7 +40,11 @@ INTENTS = (
 )
 UNKNOWN = "unknown"
 TRAINING_SET = "data/train.jsonl"
-DEV_SET = "data/dev.jsonl"
+DEV_SET = "data/dev.jsonl"  # the threshold and the training set were tuned against it
+# Held out: written apart from training and dev. The first one's misses then guided general
+# fixes (keywords, the specific-over-generic rule, training examples): the second, written
+# before those fixes were measured on it, is the clean measure. Neither is tuned on.
+TEST_SETS = {"test": "data/test.jsonl", "test2": "data/test2.jsonl"}
 NEAREST = 3  # an intent's embedding score: the mean similarity of its 3 nearest examples
 KEYWORD_BONUS = 0.12
 CONFIDENCE_THRESHOLD = 0.45
@@ -51,15 +55,17 @@ CONFIDENCE_THRESHOLD = 0.45
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "book": ("预约", "预订", "预定", "订票", "订", "约", "买票", "抢票", "book", "booking",
              "reserve", "reservation", "resrve"),
-    "cancel_booking": ("取消", "退票", "退订", "退掉", "退了", "撤销", "cancel", "cancle",
-                       "refund", "退"),
+    "cancel_booking": ("取消", "退票", "退订", "退掉", "退了", "撤销", "撤掉", "撤了", "撤回",
+                       "不要了", "不去了", "去不了", "cancel", "cancle", "refund", "undo",
+                       "call off", "退"),
     "my_bookings": ("我的预约", "我的订单", "我的票", "我的门票", "订单", "电子票", "我订",
                     "my booking", "my bookings", "my reservation", "my reservations",
                     "my ticket", "my tickets", "my orders"),
     "opening_hours": ("几点", "开门", "关门", "开放", "营业", "闭馆", "入园时间", "入场时间",
                       "开着", "open", "opening", "close", "closes", "hours", "last entry"),
     "ticket_price": ("多少钱", "票价", "价格", "收费", "免费", "免票", "优惠", "半价", "要钱",
-                     "price", "cost", "fee", "free", "discount", "how much"),
+                     "price", "cost", "fee", "free", "discount", "charge", "admission",
+                     "how much"),
     "crowd_status": ("人多", "挤", "拥挤", "排队", "余票", "名额", "客流", "人流", "满了", "位置",
                      "剩", "crowded", "busy", "queue", "packed", "left", "remain", "available",
                      "full"),
@@ -74,7 +80,9 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "card_service": ("社保卡", "市民卡", "游客卡", "一卡通", "年卡", "电子卡", "刷卡", "卡",
                      "card"),
     "complaint": ("投诉", "举报", "宰客", "被宰", "乱收费", "欺诈", "被骗", "态度", "多收", "维权",
-                  "complain", "complaint", "report", "rude", "scam", "cheated", "overcharged",
+                  "差评", "假货", "骂人", "缺斤短两", "绕路", "强制", "强迫", "宰", "坑", "骗",
+                  "骂", "凶", "脏", "complain", "complaint", "report", "rude", "scam", "cheated",
+                  "overcharged", "charged", "fraud", "forced", "filthy", "dirty", "terrible",
                   "ripped off"),
     "human": ("人工", "真人", "客服", "工作人员", "human", "person", "agent", "staff",
               "operator", "someone"),
@@ -82,7 +90,27 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
                  "thanks", "thank", "bye", "help", "帮助"),
     UNKNOWN: (),
 }  # fmt: skip
+# Where a specific intent's words occur, a generic intent's words are no evidence of their own:
+# 取消预约 is about cancelling, not booking; 社保卡免票 about the card, not prices; 乱收费 is a
+# complaint; 推荐餐厅 is about food and 推荐路线 about routes, not recommendations in general.
+SPECIFIC_OVER: dict[str, tuple[str, ...]] = {
+    "cancel_booking": ("book", "my_bookings"),
+    "card_service": ("book", "ticket_price"),
+    "complaint": ("ticket_price",),
+    "food": ("recommend",),
+    "route_guide": ("recommend",),
+}
+# The visitor's own bookings named without a fixed word (我约的那个, 我预约了几张, 我订过哪些,
+# which day is my museum reservation, what did I book): evidence that outweighs booking words.
+# 帮我订了吧 is a request, so 我 must not follow 帮 / 给 / 替 / 让.
+_OWN_BOOKINGS = re.compile(
+    r"(?<![帮给替让])我(?:之前|刚才|已经|都|一共)?(?:预约|预订|预定|约|订)(?:了|过|的)"
+    r"|\bmy\s+(?:[a-z'-]+\s+){0,2}(?:bookings?|reservations?)\b"
+    r"|\b(?:did|have)\s+i\s+(?:book|booked|reserve|reserved)\b"
+)
+FUZZY_MIN_LENGTH = 6  # English keywords this long also match with one typo (cansel, recomend)
 _ENGLISH_WORD = re.compile(r"[a-z][a-z'-]*")
+_LETTER = re.compile(r"[a-z\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -127,7 +155,8 @@ def normalise(text: str) -> str:
 
 
 def keyword_hits(text: str, words: Iterable[str]) -> set[str]:
-    """The intents whose keywords occur in the text (given jieba's words of it)."""
+    """The intents whose keywords occur in the text (given jieba's words of it), a generic
+    intent's dropped where a more specific one's occur (SPECIFIC_OVER)."""
     plain = normalise(text)
     english = set(_ENGLISH_WORD.findall(plain))
     tokens = set(words)
@@ -135,7 +164,11 @@ def keyword_hits(text: str, words: Iterable[str]) -> set[str]:
     for intent, keywords in KEYWORDS.items():
         for keyword in keywords:
             if keyword.isascii():
-                found = keyword in english if " " not in keyword else keyword in plain
+                found = (
+                    keyword in plain
+                    if " " in keyword
+                    else keyword in english or _typed_with_one_typo(keyword, english)
+                )
             elif len(keyword) == 1:
                 # One character ("订", "卡") is evidence only as a word of its own: 订单 is no 订.
                 found = keyword in tokens
@@ -144,7 +177,38 @@ def keyword_hits(text: str, words: Iterable[str]) -> set[str]:
             if found:
                 hits.add(intent)
                 break
+    if _OWN_BOOKINGS.search(plain):
+        hits.add("my_bookings")
+        hits.discard("book")
+    for specific, generic in SPECIFIC_OVER.items():
+        if specific in hits:
+            hits.difference_update(generic)
     return hits
+
+
+def _typed_with_one_typo(keyword: str, words: set[str]) -> bool:
+    """True when one of `words` is `keyword` with one letter changed, added, dropped or two
+    neighbours swapped (for keywords of FUZZY_MIN_LENGTH letters or more)."""
+    if len(keyword) < FUZZY_MIN_LENGTH:
+        return False
+    return any(
+        abs(len(word) - len(keyword)) <= 1 and _one_edit_apart(word, keyword) for word in words
+    )
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    if a == b:
+        return False
+    if len(a) == len(b):
+        differ = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(differ) == 1 or (
+            len(differ) == 2
+            and differ[1] == differ[0] + 1
+            and a[differ[0]] == b[differ[1]]
+            and a[differ[1]] == b[differ[0]]
+        )
+    shorter, longer = sorted((a, b), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
 class IntentClassifier:
@@ -177,6 +241,9 @@ class IntentClassifier:
 
     def classify(self, text: str, words: Iterable[str] = ()) -> Classification:
         """The intent of one message; `words` are its jieba words, for keyword evidence."""
+        if not _LETTER.search(normalise(text)):
+            # Digits, punctuation or emoji alone ask for nothing ("0", "。。。", "?").
+            return Classification(intent=UNKNOWN, confidence=0.0, scores={})
         self.prepare()
         vector = self.embedder.encode([normalise(text)])[0]
         return self._decide(vector, keyword_hits(text, words))

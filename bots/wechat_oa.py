@@ -299,9 +299,7 @@ async def _reply_to(request: Request, message) -> str | None:
                 logged_in=False,
                 now=local_now(),
             )
-            return "\n".join(
-                i18n.gettext(key, i18n.DEFAULT_LANGUAGE) for key in ("chat.greeting", "chat.menu")
-            )
+            return await dialogue.welcome(redis, caller, language=i18n.DEFAULT_LANGUAGE)
         if event == "unsubscribe":
             await redis.delete(f"chat:state:{caller.session_key}")
         return None

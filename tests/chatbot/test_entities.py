@@ -103,6 +103,7 @@ def test_yes_no_and_numbered_choices() -> None:
     assert entities.parse_yes_no("OK!") is True
     assert entities.parse_yes_no("不要") is False
     assert entities.parse_yes_no("明天") is None
+    assert entities.is_quit("不要了") and entities.is_quit("never mind")
     assert entities.parse_choice("2", 3) == 2
     assert entities.parse_choice("第三个", 3) == 3
     assert entities.parse_choice("option 1", 3) == 1
@@ -118,7 +119,7 @@ def test_the_reply_language_is_the_one_written_in() -> None:
 async def test_catalogue_names_are_found_by_name_short_name_and_english_name(
     database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(entities.catalogue_names, "recheck_seconds", 0.0)
+    monkeypatch.setattr(entities.catalogue_cache, "recheck_seconds", 0.0)
     museum = await make_venue(name={"zh-CN": "温州博物馆", "en": "Wenzhou Museum"})
     islet = await make_venue(name={"zh-CN": "江心屿", "en": "Jiangxin Islet"})
     village = await make_venue(name={"zh-CN": "刘伯温故里", "en": "Liu Bowen's Hometown"})

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bots.entities import catalogue_names
+from bots.entities import catalogue_cache
 from bots.intents import (
     DEV_SET,
     INTENTS,
+    TEST_SETS,
     IntentClassifier,
     evaluate,
     keyword_hits,
@@ -25,19 +26,38 @@ def test_the_label_set_is_the_one_of_the_api() -> None:
     assert all(sum(e.intent == i for e in train) >= 30 for i in INTENTS)
 
 
+def test_the_held_out_sets_share_no_utterance_with_training_dev_or_each_other() -> None:
+    seen = {e.text.casefold() for e in [*load_examples(), *load_examples(DEV_SET)]}
+    for source in TEST_SETS.values():
+        held_out = load_examples(source)
+        assert not {e.text.casefold() for e in held_out} & seen
+        assert all(sum(e.intent == i for e in held_out) >= 15 for i in INTENTS)
+        seen |= {e.text.casefold() for e in held_out}
+
+
 def test_dev_set_accuracy_is_above_95_percent_for_every_intent(
     classifier: IntentClassifier,
 ) -> None:
-    report = evaluate(classifier, load_examples(DEV_SET), catalogue_names.cut)
+    report = evaluate(classifier, load_examples(DEV_SET), catalogue_cache.cut)
     assert report.accuracy > 0.95, report.misses
     assert all(right / total >= 0.8 for right, total in report.per_intent.values())
+
+
+def test_held_out_accuracy_does_not_fall_below_what_was_measured(
+    classifier: IntentClassifier,
+) -> None:
+    # A guard against regressions, set below the measured figures (test 95.6%, test2 88.9% on
+    # 2026-11-29): the held-out sets are measured, never tuned on.
+    for source in TEST_SETS.values():
+        report = evaluate(classifier, load_examples(source), catalogue_cache.cut)
+        assert report.accuracy >= 0.85, (source, report.misses)
 
 
 def test_below_the_threshold_the_answer_is_unknown(classifier: IntentClassifier) -> None:
     strict = IntentClassifier(classifier.embedder, classifier.examples, threshold=2.0)
     strict._vectors = classifier._vectors  # the same encoded examples
     assert strict.classify("江心屿几点开门").intent == "unknown"
-    assert classifier.classify("江心屿几点开门", catalogue_names.cut("江心屿几点开门")).intent == (
+    assert classifier.classify("江心屿几点开门", catalogue_cache.cut("江心屿几点开门")).intent == (
         "opening_hours"
     )
 
