@@ -51,8 +51,15 @@ class BookingLimits:
 _CLAIM_QUOTA = (
     "INSERT INTO booking_quota (kind, subject, date, used) VALUES {rows} "
     "ON CONFLICT (kind, subject, date) DO UPDATE SET used = booking_quota.used + 1 "
-    "WHERE booking_quota.used < CASE booking_quota.kind WHEN 'account' THEN ${account_limit} "
-    "ELSE ${person_limit} END RETURNING kind"
+    "WHERE booking_quota.used < CASE booking_quota.kind "
+    "WHEN 'account' THEN CAST(${account_limit} AS INTEGER) "
+    "ELSE CAST(${person_limit} AS INTEGER) END RETURNING kind"
+)
+# Which of the account and the party's people are at their limit (placeholders only: no values).
+_AT_LIMIT = (
+    "SELECT kind, subject FROM booking_quota WHERE date = $1 AND "
+    "((kind = 'account' AND subject = $2 AND used >= CAST($3 AS INTEGER)) OR "
+    "(kind = 'person' AND used >= CAST($4 AS INTEGER) AND subject IN ({party})))"
 )
 _RETURN_QUOTA = (
     "UPDATE booking_quota SET used = used - 1 WHERE date = $1 AND used > 0 "
@@ -84,11 +91,16 @@ async def claim_quotas(
     # RETURNING, not the row count: asyncpg reports an INSERT's count after the OID, as 0.
     if len(await sql.fetch_rows(statement, values, connection)) == len(subjects):
         return
+    party = ", ".join(f"${i + 5}" for i in range(len(id_hashes))) or "NULL"
     full = await sql.fetch_rows(
-        "SELECT kind, subject FROM booking_quota WHERE date = $1 AND "
-        "((kind = 'account' AND subject = $2 AND used >= $3) OR "
-        "(kind = 'person' AND used >= $4))",
-        [day, str(visitor_id), limits.reservations_per_account_day, limits.venues_per_person_day],
+        _AT_LIMIT.format(party=party),
+        [
+            day,
+            str(visitor_id),
+            limits.reservations_per_account_day,
+            limits.venues_per_person_day,
+            *id_hashes,
+        ],
         connection,
     )
     if any(row["kind"] == QuotaKind.ACCOUNT for row in full):
