@@ -180,6 +180,8 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
 
     @app.after_server_stop
     async def disconnect_stores(app: Sanic) -> None:
+        # The runtime holds this app's Redis: it must not outlive it (a later app, a test).
+        runtime.install(runtime.ReleaseRuntime())
         await app.ctx.redis.aclose()
         await db.close_database()
 
