@@ -20,6 +20,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from server.errors import TokenExpired, TokenInvalid
 
+# Genuine tokens remembered per signer (see `verify`): a gate's or an office's few hundred
+# sessions fit many times over; past this the oldest is forgotten and checked again if it returns.
+REMEMBERED_TOKENS = 4096
+
 
 def derive_key(secret: bytes, label: str) -> bytes:
     """A 32-byte key for one use (signing, field encryption, lookup hashes) from the root secret."""
@@ -45,6 +49,7 @@ class TokenSigner:
         raw_public = self._public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.public_key_b64 = _b64encode(raw_public)
         self.key_id = _b64encode(derive_key(raw_public, "etour/key-id"))[:8]
+        self._remembered: dict[tuple[str, str], dict[str, Any]] = {}
 
     def sign(self, *, purpose: str, claims: dict[str, Any], ttl_seconds: int, now: float) -> str:
         """A token carrying `claims` for `purpose`, valid for `ttl_seconds` from `now`."""
@@ -53,8 +58,26 @@ class TokenSigner:
         signature = self._private_key.sign(f"{purpose}.{body}".encode())
         return f"{body}.{_b64encode(signature)}"
 
-    def verify(self, token: str, *, purpose: str, now: float) -> dict[str, Any]:
-        """The claims of a genuine, unexpired token for `purpose`; else TokenInvalid/Expired."""
+    def verify(
+        self, token: str, *, purpose: str, now: float, remember: bool = False
+    ) -> dict[str, Any]:
+        """The claims of a genuine, unexpired token for `purpose`; else TokenInvalid/Expired.
+
+        With `remember`, a token found genuine before is not checked again (its expiry is):
+        for session tokens, sent again with every request of a client.
+        """
+        claims = self._remembered.get((purpose, token)) if remember else None
+        if claims is None:
+            claims = self._genuine_claims(token, purpose)
+            if remember:
+                if len(self._remembered) >= REMEMBERED_TOKENS:
+                    del self._remembered[next(iter(self._remembered))]  # the oldest
+                self._remembered[(purpose, token)] = claims
+        if claims["exp"] <= now:
+            raise TokenExpired()
+        return dict(claims)
+
+    def _genuine_claims(self, token: str, purpose: str) -> dict[str, Any]:
         body, _, signature = token.partition(".")
         try:
             self._public_key.verify(_b64decode(signature), f"{purpose}.{body}".encode())
@@ -63,6 +86,4 @@ class TokenSigner:
             raise TokenInvalid() from None
         if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
             raise TokenInvalid()
-        if claims["exp"] <= now:
-            raise TokenExpired()
         return claims

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -14,11 +15,13 @@ from server.accounts import errors
 from server.accounts.models import Role, StaffUser, Visitor
 from server.accounts.wechat import MiniProgramLogin
 from server.errors import TokenInvalid
+from server.reservations import sql
 from server.venues import service as venues
 
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+MAX_ACTIVE_STAFF_SEEN = 10_000
 VENUE_ROLES = frozenset({Role.VENUE_MANAGER, Role.VENUE_STAFF})
 
 _hasher = PasswordHasher()
@@ -113,10 +116,51 @@ async def get_staff(*, staff_id: int) -> StaffUser:
     return staff
 
 
+# Every staff request runs this (a gate scans hundreds of times a minute): one fixed statement,
+# not a query the ORM builds anew each time.
+_STAFF_IS_ACTIVE = "SELECT 1 FROM staff_user WHERE id = $1 AND is_active = $2"
+
+
 async def ensure_staff_active(*, staff_id: int) -> None:
     """Refuse a staff token whose account is gone or disabled."""
-    if not await StaffUser.filter(id=staff_id, is_active=True).exists():
+    if not await sql.fetch_rows(_STAFF_IS_ACTIVE, [staff_id, True]):
         raise errors.AccountDisabled()
+
+
+async def set_staff_active(*, staff_id: int, is_active: bool) -> None:
+    """Enable or disable a staff account; disabled, its tokens stop working (see ActiveStaff)."""
+    await StaffUser.filter(id=staff_id).update(is_active=is_active)
+    ActiveStaff.changes += 1
+
+
+# How long a process trusts that a staff account it found active still is. A busy gate scans
+# several times a second, each scan a request: this spares most of them a database round trip.
+# A process that disables an account forgets at once; the other processes within this time.
+ACTIVE_STAFF_SECONDS = 2.0
+
+
+class ActiveStaff:
+    """Staff accounts one app found active within ACTIVE_STAFF_SECONDS (see ensure)."""
+
+    # Accounts enabled or disabled by this process so far: what was seen before the last
+    # change is forgotten, so the change counts at once here.
+    changes = 0
+
+    def __init__(self, seconds: float = ACTIVE_STAFF_SECONDS) -> None:
+        self.seconds = seconds
+        self._seen: dict[int, tuple[int, float]] = {}  # staff id -> (changes then, until)
+
+    async def ensure(self, staff_id: int) -> None:
+        """Like ensure_staff_active, asking the database at most every few seconds per account."""
+        now, changes = time.monotonic(), ActiveStaff.changes
+        seen = self._seen.get(staff_id)
+        if seen is not None and seen[0] == changes and now < seen[1]:
+            return
+        await ensure_staff_active(staff_id=staff_id)
+        if len(self._seen) >= MAX_ACTIVE_STAFF_SEEN:
+            self._seen.clear()
+        # Stamped with the changes counted before asking: one made meanwhile forgets this too.
+        self._seen[staff_id] = (changes, now + self.seconds)
 
 
 def _verify(password_hash: str, password: str) -> bool:

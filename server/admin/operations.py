@@ -216,5 +216,5 @@ async def set_staff_active(
         raise StaffNotFound(staff_id=staff_id)
     _may_manage(staff.role, manager_venue_id)
     before = staff_out(staff)
-    await StaffUser.filter(id=staff.id).update(is_active=is_active)
+    await accounts.set_staff_active(staff_id=staff.id, is_active=is_active)
     return before, await StaffUser.get(id=staff.id)

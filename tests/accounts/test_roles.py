@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from types import SimpleNamespace
 
@@ -15,6 +16,7 @@ from server.auth import VISITOR, Principal, issue_session_token, requires
 from server.signing import TokenSigner
 
 SIGNER = TokenSigner(b"roles-test-secret-0123456789abcdef")
+OTHER_SIGNER = TokenSigner(b"another-test-secret-0123456789abcd")
 HOUR = 3600
 
 
@@ -193,3 +195,53 @@ async def test_a_token_of_a_deleted_account_is_refused(database, admin_only, han
 
     with pytest.raises(account_errors.AccountDisabled):
         await admin_only(fake_request(bearer(admin)))
+
+
+# --- what a process remembers between requests ---------------------------------------------------
+
+
+def test_a_remembered_session_token_still_expires():
+    token = SIGNER.sign(purpose="session", claims={"uid": 7}, ttl_seconds=60, now=1_000)
+    assert SIGNER.verify(token, purpose="session", now=1_001, remember=True)["uid"] == 7
+    assert SIGNER.verify(token, purpose="session", now=1_002, remember=True)["uid"] == 7
+    with pytest.raises(errors.TokenExpired):
+        SIGNER.verify(token, purpose="session", now=1_060, remember=True)
+
+
+def test_a_remembered_token_is_still_refused_for_another_purpose_or_key():
+    token = SIGNER.sign(purpose="session", claims={"uid": 7}, ttl_seconds=60, now=time.time())
+    SIGNER.verify(token, purpose="session", now=time.time(), remember=True)
+    with pytest.raises(errors.TokenInvalid):
+        SIGNER.verify(token, purpose="ticket", now=time.time(), remember=True)
+    with pytest.raises(errors.TokenInvalid):
+        OTHER_SIGNER.verify(token, purpose="session", now=time.time(), remember=True)
+
+
+def test_a_forged_token_is_refused_every_time_it_comes_back():
+    token = SIGNER.sign(purpose="session", claims={"uid": 7}, ttl_seconds=60, now=time.time())
+    body, _, signature = token.partition(".")
+    forged = f"{body}.{signature[::-1]}"
+    for _ in range(2):
+        with pytest.raises(errors.TokenInvalid):
+            SIGNER.verify(forged, purpose="session", now=time.time(), remember=True)
+
+
+async def test_an_account_disabled_by_this_process_is_refused_at_once(database):
+    admin = await make_admin()
+    active_staff = service.ActiveStaff(seconds=60)
+    await active_staff.ensure(admin.user_id)
+    await service.set_staff_active(staff_id=admin.user_id, is_active=False)
+    with pytest.raises(account_errors.AccountDisabled):
+        await active_staff.ensure(admin.user_id)
+
+
+async def test_an_account_disabled_by_another_process_is_refused_within_seconds(database):
+    admin = await make_admin()
+    active_staff = service.ActiveStaff(seconds=0.2)
+    await active_staff.ensure(admin.user_id)
+    # Another process's change: this one learns it when its trust of a few seconds runs out.
+    await StaffUser.filter(id=admin.user_id).update(is_active=False)
+    await active_staff.ensure(admin.user_id)
+    await asyncio.sleep(0.25)
+    with pytest.raises(account_errors.AccountDisabled):
+        await active_staff.ensure(admin.user_id)

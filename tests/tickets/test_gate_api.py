@@ -162,6 +162,29 @@ async def test_a_full_venue_refuses_entry_and_the_ticket_stays_valid(open_gate):
     assert (await small.verdict(small.qr(second)))["admitted"] is True
 
 
+async def test_a_used_ticket_at_a_full_venue_is_refused_as_already_used(open_gate):
+    small = await open_gate(instant_capacity=1)
+    ticket = await make_ticket(small.venue)
+    assert (await small.verdict(small.qr(ticket)))["admitted"] is True
+    again = await small.verdict(small.qr(ticket))
+    assert (again["admitted"], again["reason"]) == (False, "already_used")
+    row = await VenueOccupancy.get(venue_id=small.venue.id)
+    assert (row.inside, row.entered) == (1, 1)
+    assert await GateScan.filter(admitted=True).count() == 1
+
+
+async def test_an_admission_records_the_scan_with_its_gate_and_times(gate):
+    ticket = await make_ticket(gate.venue)
+    before = local_now()
+    await gate.scan(gate.qr(ticket), gate="north-2")
+    [scan] = await GateScan.filter(venue_id=gate.venue.id)
+    assert (scan.ticket_id, scan.staff_id, scan.direction, scan.gate) == (
+        ticket.id, gate.staff_id, "entry", "north-2",
+    )  # fmt: skip
+    assert before - timedelta(seconds=1) <= scan.scanned_at <= scan.recorded_at
+    assert scan.nonce is None and scan.admitted is True and scan.reason == "admitted"
+
+
 async def test_exits_lower_occupancy_once_and_only_for_people_inside(gate):
     inside, outside = await make_ticket(gate.venue), await make_ticket(gate.venue)
     await gate.verdict(gate.qr(inside))
