@@ -69,6 +69,11 @@ async def create_reservation(request: Request) -> HTTPResponse:
     fingerprint = idempotency.fingerprint(booking.model_dump(exclude_none=True))
 
     async def book_or_queue() -> Answer:
+        if booking.hold_id is None:
+            # A sold-out slot is refused before anything else, the crowd's most common answer.
+            await reservations.refuse_if_sold_out(
+                slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
+            )
         room = app.ctx.waiting_room
         if await room.must_queue():
             place = await room.enqueue(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,7 +32,6 @@ ENTRY_TTL_SECONDS = 24 * 3600
 REPAIR_INTERVAL_SECONDS = 5.0
 _KEY = "release:slot:{}"
 _TRACKED = "release:slots"  # the ids of every slot with a mirror entry, for `repair`
-_ALTERNATIVES = "release:alternatives:{}"
 # A full slot's alternatives are advice (the booking checks again): seconds old is fine.
 ALTERNATIVES_TTL_SECONDS = 5
 
@@ -44,22 +44,41 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('SADD', KEYS[2], ARGV[4])
 return 1
 """
-# Repair: the database's row replaces an entry at its revision or older, whatever it says, and
-# an entry claiming a revision the database has not reached (only a corrupt one can) is dropped.
+# Repair: the database's row replaces an entry at its revision or older, whatever it says. An
+# entry ahead of the row read is left alone (a commit after our read told it), unless it is
+# still ahead at the same revision the next time (ARGV[4]): only a corrupt entry, or a database
+# restored to an older state, stays ahead, and then the entry goes.
 _REPAIR = """
 local stored = redis.call('HGET', KEYS[1], 'rev')
 local left = redis.call('HGET', KEYS[1], 'left')
 if stored and tonumber(stored) > tonumber(ARGV[2]) then
-  redis.call('DEL', KEYS[1])
-  return 1
+  if stored == ARGV[4] then
+    redis.call('DEL', KEYS[1])
+    return {1, ''}
+  end
+  return {0, stored}
 end
-if stored == ARGV[2] and left == ARGV[1] then return 0 end
+if stored == ARGV[2] and left == ARGV[1] then return {0, ''} end
 redis.call('HSET', KEYS[1], 'left', ARGV[1], 'rev', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {1, ''}
+"""
+
+_REMEMBER = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'alternatives', ARGV[1], 'alternatives_until', ARGV[2])
 return 1
 """
 
 _CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Shortage:
+    """A slot the mirror knows is short: what is left, and its alternatives if kept (else None)."""
+
+    remaining: int
+    alternatives: list[dict] | None
 
 
 @dataclass(frozen=True)
@@ -78,19 +97,27 @@ class RemainingMirror:
         self._redis = redis
         self._publish = redis.register_script(_PUBLISH)
         self._repair = redis.register_script(_REPAIR)
+        self._remember = redis.register_script(_REMEMBER)
+        # Entries found ahead of the database at the last repair: slot id -> their revision.
+        self._ahead: dict[int, str] = {}
 
-    async def surely_short(self, slot_id: int, places: int) -> int | None:
-        """The slot's remaining places if the mirror knows they are fewer than `places`, else None.
+    async def surely_short(self, slot_id: int, places: int) -> Shortage | None:
+        """What the mirror knows of a slot with fewer than `places` left, else None ("maybe").
 
-        None means "maybe": no entry, Redis down, or enough places mirrored.
+        None also when there is no entry or Redis is down. One round trip: the alternatives
+        kept for the slot (if still fresh) come with it.
         """
         try:
-            left = await self._redis.hget(_KEY.format(slot_id), "left")
+            left, alternatives, fresh_until = await self._redis.hmget(
+                _KEY.format(slot_id), ["left", "alternatives", "alternatives_until"]
+            )
         except RedisError:
             return None
         if left is None or int(left) >= places:
             return None
-        return max(int(left), 0)
+        if alternatives is None or float(fresh_until or 0) < time.time():
+            return Shortage(max(int(left), 0), None)
+        return Shortage(max(int(left), 0), json.loads(alternatives))
 
     async def publish(self, places: SlotPlaces) -> None:
         """Tell the mirror what a committed change left; an older revision changes nothing."""
@@ -106,19 +133,13 @@ class RemainingMirror:
 
     async def remember_alternatives(self, slot_id: int, alternatives: list[dict]) -> None:
         """Keep a full slot's alternatives for a few seconds, for the fast "sold out" answer."""
+        # Beside the count in the slot's entry (one read answers both), only if it exists.
         # Without Redis the next refusal reads them from the database again.
         with contextlib.suppress(RedisError):
-            await self._redis.set(
-                _ALTERNATIVES.format(slot_id), json.dumps(alternatives), ex=ALTERNATIVES_TTL_SECONDS
+            await self._remember(
+                keys=[_KEY.format(slot_id)],
+                args=[json.dumps(alternatives), time.time() + ALTERNATIVES_TTL_SECONDS],
             )
-
-    async def alternatives(self, slot_id: int) -> list[dict] | None:
-        """The alternatives kept for a full slot, or None when none are kept."""
-        try:
-            raw = await self._redis.get(_ALTERNATIVES.format(slot_id))
-        except RedisError:
-            return None
-        return None if raw is None else json.loads(raw)
 
     async def refresh(self, slot_ids: Iterable[int]) -> None:
         """Read these slots from the database and publish them (after changes made elsewhere)."""
@@ -143,10 +164,18 @@ class RemainingMirror:
                     await self._redis.delete(_KEY.format(slot_id))
                     await self._redis.srem(_TRACKED, slot_id)
                     continue
-                changed += await self._repair(
+                fixed, ahead_at = await self._repair(
                     keys=[_KEY.format(slot_id)],
-                    args=[places.remaining, places.revision, ENTRY_TTL_SECONDS],
+                    args=[
+                        places.remaining,
+                        places.revision,
+                        ENTRY_TTL_SECONDS,
+                        self._ahead.pop(slot_id, ""),
+                    ],
                 )
+                changed += int(fixed)
+                if ahead_at:
+                    self._ahead[slot_id] = ahead_at
         except RedisError:
             log.warning("Redis unavailable: mirror repair stopped early")
         if changed:

@@ -28,10 +28,7 @@ async def create_hold(*, visitor_id: int, slot_id: int, places: int, now: dateti
     so holds can never oversell either; an unused hold gives them back when it expires.
     """
     release = runtime.current()
-    if release.mirror is not None:
-        remaining = await release.mirror.surely_short(slot_id, places)
-        if remaining is not None:
-            raise SlotFull(remaining=remaining, suggestions=[])
+    await reservations.refuse_if_sold_out(slot_id=slot_id, party=places, now=now)
     bookable = await reservations.bookable_slot(slot_id, now)
     slot, venue = bookable.slot, bookable.venue
     perks = (

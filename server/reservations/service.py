@@ -352,13 +352,8 @@ async def reserve(
     concurrency test catches an oversell.
     """
     release = runtime.current()
-    if hold_id is None and release.mirror is not None:
-        remaining = await release.mirror.surely_short(slot_id, len(people))
-        if remaining is not None:
-            raise SlotFull(
-                remaining=remaining,
-                suggestions=await _suggestions_when_full(slot_id, len(people), now),
-            )
+    if hold_id is None:
+        await refuse_if_sold_out(slot_id=slot_id, party=len(people), now=now)
     bookable = await bookable_slot(slot_id, now)
     slot, venue = bookable.slot, bookable.venue
     checked = _validated_people(people, now.date())
@@ -435,7 +430,7 @@ async def reserve(
         await release.publish(SlotPlaces(fresh.id, fresh.capacity - fresh.booked, fresh.revision))
         raise SlotFull(
             remaining=max(fresh.capacity - fresh.booked, 0),
-            suggestions=await _remember_suggestions(fresh, party, now),
+            suggestions=_for_party(await _remembered_alternatives(fresh, now), party),
         ) from None
     except IntegrityError:
         # One of these people is booked at the venue that day already (maybe a moment ago).
@@ -474,23 +469,35 @@ def _slot_places(row: dict) -> SlotPlaces:
     return SlotPlaces(int(row["id"]), int(row["remaining"]), int(row["revision"]))
 
 
-async def _remember_suggestions(slot: TimeSlot, party: int, now: datetime) -> list[dict]:
-    """The slot's alternatives for the party, kept briefly for the fast "sold out" answer."""
+async def _remembered_alternatives(slot: TimeSlot, now: datetime) -> list[dict]:
+    """A full slot's alternatives (for one person), kept briefly for the fast "sold out" answer."""
     found = await suggest_slots(slot=slot, party_size=1, now=now, limit=_SUGGESTIONS_KEPT)
     mirror = runtime.current().mirror
     if mirror is not None:
         await mirror.remember_alternatives(slot.id, found)
-    return [s for s in found if s["remaining"] >= party][:3]
+    return found
 
 
-async def _suggestions_when_full(slot_id: int, party: int, now: datetime) -> list[dict]:
-    """The alternatives of a slot the mirror says is full: remembered, else read once."""
+def _for_party(alternatives: list[dict], party: int) -> list[dict]:
+    return [s for s in alternatives if s["remaining"] >= party][:3]
+
+
+async def refuse_if_sold_out(*, slot_id: int, party: int, now: datetime) -> None:
+    """SlotFull at once if the Redis mirror knows the slot has fewer than `party` places left.
+
+    No database transaction (the alternatives are read once every few seconds per slot):
+    the fast answer of a sold-out release. When the mirror does not know, nothing happens and
+    the booking's own transaction decides.
+    """
     mirror = runtime.current().mirror
-    remembered = await mirror.alternatives(slot_id) if mirror else None
-    if remembered is not None:
-        return [s for s in remembered if s["remaining"] >= party][:3]
-    slot = await TimeSlot.get_or_none(id=slot_id)
-    return [] if slot is None else await _remember_suggestions(slot, party, now)
+    shortage = await mirror.surely_short(slot_id, party) if mirror else None
+    if shortage is None:
+        return
+    alternatives = shortage.alternatives
+    if alternatives is None:
+        slot = await TimeSlot.get_or_none(id=slot_id)
+        alternatives = [] if slot is None else await _remembered_alternatives(slot, now)
+    raise SlotFull(remaining=shortage.remaining, suggestions=_for_party(alternatives, party))
 
 
 def _new_ticket(
