@@ -21,7 +21,9 @@ def connect_redis(settings: Settings) -> Redis:
         settings.redis_url,
         decode_responses=True,
         socket_connect_timeout=2,
-        socket_timeout=2,
+        # A reply is read when the event loop gets to it: under a crowd that can take seconds,
+        # which is not Redis being down. (A stopped Redis refuses connections at once.)
+        socket_timeout=5,
         health_check_interval=30,
     )
 

@@ -2,31 +2,51 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from server.errors import RateLimited
 
 log = logging.getLogger("etour.ratelimit")
 
+# Count one request in each window (KEYS, with their limits in ARGV, the window last); stop at
+# the first over its limit and say which, with the seconds its window has left. One script, one
+# round trip: a crowd's every request passes here.
+_COUNT = """
+local window = tonumber(ARGV[#ARGV])
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local left = redis.call('TTL', key)
+  if left < 0 then
+    redis.call('EXPIRE', key, window)
+    left = window
+  end
+  if count > tonumber(ARGV[i]) then return {i, left} end
+end
+return {0, 0}
+"""
+# Redis names scripts by their SHA-1 (not a security use).
+_COUNT_SHA = hashlib.sha1(_COUNT.encode(), usedforsecurity=False).hexdigest()
 
-async def count_request(redis: Redis, *, name: str, subject: str, limit: int, window: int) -> None:
-    """Count one request of `subject` under the limit `name`; RateLimited (429) beyond `limit`.
 
-    A window of `window` seconds starts at the subject's first request. Redis being down lets
-    requests through (the database's own rules still hold): a limiter must not be an outage.
+async def count_request(redis: Redis, *, limits: list[tuple[str, str, int]], window: int) -> None:
+    """Count one request against each (name, subject, limit) for `window` seconds; 429 beyond.
+
+    A window starts at a subject's first request. Redis being down lets requests through (the
+    database's own rules still hold): a limiter must not be an outage.
     """
-    key = f"rl:{name}:{subject}"
+    keys = [f"rl:{name}:{subject}" for name, subject, _ in limits]
+    arguments = [*keys, *(limit for _, _, limit in limits), window]
     try:
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.set(key, 0, ex=window, nx=True)
-            pipe.incr(key)
-            pipe.ttl(key)
-            _, count, seconds_left = await pipe.execute()
+        try:
+            over, seconds_left = await redis.evalsha(_COUNT_SHA, len(keys), *arguments)
+        except NoScriptError:  # a new or restarted Redis: send the script itself once
+            over, seconds_left = await redis.eval(_COUNT, len(keys), *arguments)
     except RedisError:
-        log.warning("Redis unavailable: rate limit %s not applied", name)
+        log.warning("Redis unavailable: rate limits %s not applied", [n for n, _, _ in limits])
         return
-    if count > limit:
-        raise RateLimited(limit=name, retry_after=max(int(seconds_left), 1))
+    if int(over):
+        raise RateLimited(limit=limits[int(over) - 1][0], retry_after=max(int(seconds_left), 1))

@@ -26,11 +26,12 @@ async def staff_login(request: Request) -> HTTPResponse:
     credentials = parse_body(request, StaffLoginIn)
     # Per address, on top of the per-account lockout: one address guessing many accounts' passwords
     # meets this first. Behind a proxy, remote_addr is the client's (Sanic's PROXIES_COUNT).
+    address = request.remote_addr or request.ip
     await ratelimit.count_request(
         request.app.ctx.redis,
-        name="login-address",
-        subject=request.remote_addr or request.ip,
-        limit=request.app.ctx.settings.login_attempts_per_address_minute,
+        limits=[
+            ("login-address", address, request.app.ctx.settings.login_attempts_per_address_minute)
+        ],
         window=60,
     )
     staff = await service.login_staff(

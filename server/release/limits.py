@@ -128,21 +128,10 @@ async def count_booking_request(
     `device` is "" when the client named none. There is deliberately no limit per address: a
     mobile carrier's NAT puts thousands of visitors behind one, exactly in a flash crowd.
     """
-    await ratelimit.count_request(
-        redis,
-        name="book-account",
-        subject=str(visitor_id),
-        limit=limits.requests_per_account_minute,
-        window=60,
-    )
+    counted = [("book-account", str(visitor_id), limits.requests_per_account_minute)]
     if device:
-        await ratelimit.count_request(
-            redis,
-            name="book-device",
-            subject=device,
-            limit=limits.requests_per_device_minute,
-            window=60,
-        )
+        counted.append(("book-device", device, limits.requests_per_device_minute))
+    await ratelimit.count_request(redis, limits=counted, window=60)
 
 
 # --- the refusal trail ---------------------------------------------------------------------------

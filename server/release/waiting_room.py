@@ -42,7 +42,7 @@ TICKET_TTL_SECONDS = 1800
 LOST_AFTER_SECONDS = 120
 _RATE_WINDOW_SECONDS = 10
 _FALLBACK_SECONDS_PER_BOOKING = 0.05
-_POLL_MIN_SECONDS = 0.5
+_POLL_MIN_SECONDS = 1.0
 _POLL_MAX_SECONDS = 10.0
 
 # Give the visitor one place (or name the one they have), number it and queue it, atomically.
