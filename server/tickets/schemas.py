@@ -184,7 +184,7 @@ class GateKeysOut(BaseModel):
     ttl_seconds: int
 
 
-def ticket_at_gate_out(ticket: Ticket, language: str) -> TicketAtGateOut:
+def ticket_at_gate_out(ticket: Ticket | service.TicketAtGate, language: str) -> TicketAtGateOut:
     """What the gate shows of a ticket: masked holder and ID number, the fare to check."""
     fare = ticket.fare or {}
     slot = ticket.slot

@@ -8,11 +8,11 @@ import logging
 import math
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from redis.asyncio import Redis
 from tortoise import timezone
@@ -20,6 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.functions import Sum
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from server import db
@@ -41,7 +42,6 @@ from server.venues import service as venues
 from server.venues.models import Venue
 
 log = logging.getLogger("etour.gate")
-M = TypeVar("M", Ticket, TimeSlot, Venue)
 
 QR_PURPOSE = "ticket"
 QR_PREFIX = "ETK1."  # tells a gate scanner this is our ticket, not a card or another app's code
@@ -217,7 +217,7 @@ class Occupancy:
         return None if self.capacity is None else crowd_level(self.inside, self.capacity)
 
 
-async def current_occupancy(*, venue: Venue, day: date) -> Occupancy:
+async def current_occupancy(*, venue: Venue | VenueAtGate, day: date) -> Occupancy:
     """How many people are inside `venue` on `day` now."""
     inside = await _inside(venue.id, day)
     return Occupancy(venue_id=venue.id, day=day, inside=inside, capacity=venue.instant_capacity)
@@ -308,7 +308,7 @@ class ScanOutcome:
     direction: ScanDirection
     scanned_at: datetime
     occupancy: Occupancy
-    ticket: Ticket | None = None
+    ticket: Ticket | TicketAtGate | None = None
     nonce: str | None = None
     duplicate: bool = False  # an offline scan uploaded before: the first verdict, counted once
     gate: str | None = None  # which gate or device scanned, as it said
@@ -334,10 +334,10 @@ class _Gate:
     signer: TokenSigner
     thresholds: tuple[int, ...]
     gate: str | None = None
-    venue: Venue | None = None
+    venue: Venue | VenueAtGate | None = None
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    async def own_venue(self) -> Venue:
+    async def own_venue(self) -> Venue | VenueAtGate:
         if self.venue is None:
             self.venue = await venues.get_venue(venue_id=self.venue_id, include_hidden=True)
         return self.venue
@@ -479,7 +479,7 @@ async def _judge(
         return await _verdict_of_nonce(context, nonce)
 
 
-def _check_slot_time(ticket: Ticket, at: datetime) -> None:
+def _check_slot_time(ticket: TicketAtGate, at: datetime) -> None:
     """Entry is allowed from `entry_early_minutes` before the slot to `entry_late_minutes` after."""
     venue, slot = ticket.venue, ticket.slot
     opens = datetime.combine(slot.date, slot.starts_at, LOCAL_TZ)
@@ -492,7 +492,7 @@ def _check_slot_time(ticket: Ticket, at: datetime) -> None:
 
 async def _admit(
     context: _Gate,
-    ticket: Ticket | None,
+    ticket: TicketAtGate | None,
     at: datetime,
     nonce: str | None,
     *,
@@ -549,8 +549,8 @@ async def _admit(
 
 async def _admit_in_transaction(
     context: _Gate,
-    ticket: Ticket | None,
-    venue: Venue,
+    ticket: TicketAtGate | None,
+    venue: Venue | VenueAtGate,
     day: date,
     cap: int | None,
     at: datetime,
@@ -636,8 +636,8 @@ SELECT (SELECT inside FROM counted) AS inside,
 
 async def _admit_in_one_statement(
     context: _Gate,
-    ticket: Ticket,
-    venue: Venue,
+    ticket: TicketAtGate,
+    venue: Venue | VenueAtGate,
     day: date,
     cap: int | None,
     at: datetime,
@@ -707,25 +707,68 @@ async def _count_entry(
     return rows[0]["inside"] if rows else None
 
 
-# What a gate reads of a ticket, its slot and its venue: the columns the verdict and the answer
-# use, no more. Whole rows, the venue's many JSON texts decoded, made up a good part of a
-# scan's CPU time.
-_AT_GATE = {
-    "ticket": (
-        "id", "venue_id", "slot_id", "date", "holder_name_masked", "id_number_masked", "fare",
-        "price_cents", "status", "admitted_at", "exited_at",
-    ),
-    "slot": ("id", "date", "starts_at", "ends_at"),
-    "venue": ("id", "instant_capacity", "entry_early_minutes", "entry_late_minutes"),
-}  # fmt: skip
+@dataclass
+class VenueAtGate:
+    """What a gate needs of its venue: the cap and the entry tolerance around a slot."""
+
+    id: int
+    instant_capacity: int | None
+    entry_early_minutes: int
+    entry_late_minutes: int
+
+
+@dataclass
+class SlotAtGate:
+    """A ticket's slot, as a gate checks and shows it."""
+
+    date: date
+    starts_at: time
+    ends_at: time
+
+
+@dataclass
+class TicketAtGate:
+    """What a gate reads of a ticket: holder (masked), fare, status and times, slot, venue.
+
+    Read by hand, not as ORM models: whole rows, the venue's many JSON texts decoded and three
+    models made, were a good part of a scan's CPU time.
+    """
+
+    id: int
+    venue_id: int
+    slot_id: int
+    date: date
+    holder_name_masked: str
+    id_number_masked: str
+    fare: dict[str, Any]
+    price_cents: int
+    status: TicketStatus
+    admitted_at: datetime | None
+    exited_at: datetime | None
+    slot: SlotAtGate
+    venue: VenueAtGate
+
+
+# Each part of the gate's read: its table's model (whose fields convert the columns), its
+# dataclass, and the SQL name of its table in the query.
+_AT_GATE: tuple[tuple[type[Model], type, str], ...] = (
+    (Ticket, TicketAtGate, "ticket"),
+    (TimeSlot, SlotAtGate, "slot"),
+    (Venue, VenueAtGate, "venue"),
+)
+
+
+@cache
+def _columns(shape: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(shape) if f.name not in ("slot", "venue"))
 
 
 @cache
 def _ticket_at_gate_sql() -> str:
     columns = ", ".join(
         f'{table}.{column} AS "{table}__{column}"'
-        for table, table_columns in _AT_GATE.items()
-        for column in table_columns
+        for _, shape, table in _AT_GATE
+        for column in _columns(shape)
     )
     return " ".join(
         (
@@ -738,24 +781,22 @@ def _ticket_at_gate_sql() -> str:
     )
 
 
-def _part(model: type[M], row: dict[str, Any], table: str) -> M:
-    # A model of only the columns the gate reads (the ORM's own `.only()` reads make the same).
-    return model._init_from_db(**{column: row[f"{table}__{column}"] for column in _AT_GATE[table]})
+def _read_part(row: dict[str, Any], model: type[Model], shape: type, table: str) -> dict[str, Any]:
+    # Converted by the model's own fields, as the ORM would (JSON, enums, dates and times).
+    fields_map = model._meta.fields_map
+    return {
+        column: fields_map[column].to_python_value(row[f"{table}__{column}"])
+        for column in _columns(shape)
+    }
 
 
-async def ticket_at_gate(*, ticket_id: int, venue_id: int) -> Ticket | None:
-    """A ticket of the venue with its slot and venue (one query), or None.
-
-    Only the fields a gate uses are loaded: the ticket's holder, fare, status and times, the
-    slot's times, the venue's cap and entry tolerance.
-    """
+async def ticket_at_gate(*, ticket_id: int, venue_id: int) -> TicketAtGate | None:
+    """A ticket of the venue with its slot and venue, as a gate reads it (one query), or None."""
     rows = await sql.fetch_rows(_ticket_at_gate_sql(), [ticket_id, venue_id])
     if not rows:
         return None
-    ticket = _part(Ticket, rows[0], "ticket")
-    ticket.slot = _part(TimeSlot, rows[0], "slot")
-    ticket.venue = _part(Venue, rows[0], "venue")
-    return ticket
+    ticket, slot, venue = (_read_part(rows[0], *part) for part in _AT_GATE)
+    return TicketAtGate(**ticket, slot=SlotAtGate(**slot), venue=VenueAtGate(**venue))
 
 
 async def admit_without_qr(
@@ -797,7 +838,9 @@ async def admit_without_qr(
     return outcome
 
 
-async def _exit(context: _Gate, ticket: Ticket, at: datetime, nonce: str | None) -> ScanOutcome:
+async def _exit(
+    context: _Gate, ticket: TicketAtGate, at: datetime, nonce: str | None
+) -> ScanOutcome:
     if ticket.status != TicketStatus.USED or ticket.admitted_at is None:
         raise ScanRefused(ScanReason.NOT_ENTERED)
     venue = ticket.venue
@@ -827,7 +870,7 @@ async def _refuse(
     refusal: ScanRefused,
     direction: ScanDirection,
     at: datetime,
-    ticket: Ticket | None,
+    ticket: Ticket | TicketAtGate | None,
     nonce: str | None,
 ) -> ScanOutcome:
     try:
@@ -856,7 +899,7 @@ async def _record(
     context: _Gate,
     direction: ScanDirection,
     at: datetime,
-    ticket: Ticket | None,
+    ticket: Ticket | TicketAtGate | None,
     reason: ScanReason,
     nonce: str | None,
     connection: BaseDBAsyncClient | None = None,
@@ -874,8 +917,8 @@ async def _record(
         # What the ORM's auto_now_add would store: now, in the database's configured time zone.
         "recorded_at": timezone.localtime(),
     }
-    fields = GateScan._meta.fields_map
-    values = [fields[name].to_db_value(value, GateScan) for name, value in row.items()]
+    fields_map = GateScan._meta.fields_map
+    values = [fields_map[name].to_db_value(value, GateScan) for name, value in row.items()]
     await sql.execute(_RECORD_SCAN, values, connection)
 
 
