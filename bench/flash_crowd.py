@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import sys
 import time
 from collections import Counter
@@ -445,6 +446,13 @@ def run_benchmark(args: argparse.Namespace, data_dir: Path) -> Results:
         with Servers(env, data_dir, [(), ()]) as servers:
             results = asyncio.run(run_phases(servers, releases, args))
             problems = servers.log_problems()
+            said = Counter(
+                re.sub(r"\d+", "N", line)[:160]
+                for line in servers.output().splitlines()
+                if "WARNING" in line or "ERROR" in line
+            )
+            for line, count in said.most_common(8):  # what the servers complained of, if anything
+                print(f"  servers said {count}x: {line}", flush=True)
         if problems:
             raise BenchError(f"the servers logged {problems}")
         results.counts = {

@@ -7,18 +7,26 @@ guards, live counters); the database stays the truth.
 from __future__ import annotations
 
 import fakeredis
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from server.config import Settings
+
+# Redis connections per server process: commands are short, so this many serve hundreds of
+# requests in flight.
+REDIS_CONNECTIONS = 64
 
 
 def connect_redis(settings: Settings) -> Redis:
     """A Redis client for the settings: real when REDIS_URL is set, embedded otherwise."""
     if settings.uses_embedded_redis:
         return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer(), decode_responses=True)
-    return Redis.from_url(
+    # A bounded pool that waits for a free connection: a crowd's thousands of requests at once
+    # would otherwise open a connection each, up to the pool's limit, and then fail.
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=10,
         decode_responses=True,
         socket_connect_timeout=2,
         # A reply is read when the event loop gets to it: under a crowd that can take seconds,
@@ -26,6 +34,7 @@ def connect_redis(settings: Settings) -> Redis:
         socket_timeout=5,
         health_check_interval=30,
     )
+    return Redis.from_pool(pool)
 
 
 async def redis_is_reachable(redis: Redis) -> bool:

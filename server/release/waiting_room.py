@@ -42,8 +42,8 @@ TICKET_TTL_SECONDS = 1800
 LOST_AFTER_SECONDS = 120
 _RATE_WINDOW_SECONDS = 10
 _FALLBACK_SECONDS_PER_BOOKING = 0.05
-_POLL_MIN_SECONDS = 1.0
-_POLL_MAX_SECONDS = 10.0
+_POLL_MIN_SECONDS = 2.0
+_POLL_MAX_SECONDS = 15.0
 
 # Give the visitor one place (or name the one they have), number it and queue it, atomically.
 _ENQUEUE = """
@@ -93,9 +93,9 @@ class QueuePlace:
             "position": self.position,
             "estimated_wait_seconds": round(self.estimated_wait_seconds, 1),
             "poll": f"/api/v1/queue/{self.queue_id}",
-            # Polling faster than the queue moves only adds load: come back about halfway.
+            # Every poll costs the booking path CPU: come back when the turn should have come.
             "poll_after_seconds": round(
-                min(max(self.estimated_wait_seconds / 2, _POLL_MIN_SECONDS), _POLL_MAX_SECONDS), 1
+                min(max(self.estimated_wait_seconds, _POLL_MIN_SECONDS), _POLL_MAX_SECONDS), 1
             ),
         }
 
