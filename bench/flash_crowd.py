@@ -259,6 +259,7 @@ class Visitors:
         self.tally.note(kind, began)
         if status == 202:
             status, answer = await self._follow_queue(n, answer, headers)
+            kind = f"queued, then {error_code(status, json.dumps(answer).encode())}"
         if status == 201:
             self.tally.booked_at.append(time.perf_counter() - self.started)
             self.tally.places_booked += len(body["visitors"])
@@ -290,7 +291,8 @@ class Visitors:
     @staticmethod
     def _kind(method: str, status: int, answer: dict) -> str:
         if method == "GET":
-            return "GET queue" if status == 200 else f"GET queue {status}"
+            code = error_code(status, json.dumps(answer).encode())
+            return "GET queue" if status == 200 else f"GET queue {code}"
         if status in (201, 202):
             return f"POST {status}"
         return f"POST {error_code(status, json.dumps(answer).encode())}"
