@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
@@ -142,3 +144,35 @@ async def drop_all_tables() -> None:
     await connections.get("default").execute_script(
         "DROP SCHEMA public CASCADE; CREATE SCHEMA public"
     )
+
+
+T = TypeVar("T")
+# PostgreSQL's "deadlock detected" and "could not serialize access": it aborted the transaction
+# to let another finish, and running it again is safe.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_retryable_conflict(problem: BaseException) -> bool:
+    """True when the database aborted a transaction to resolve a conflict with another."""
+    seen: set[int] = set()
+    cause: BaseException | None = problem
+    while cause is not None and id(cause) not in seen:  # tortoise wraps the driver's error
+        seen.add(id(cause))
+        if getattr(cause, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+async def retry_conflicts(work: Callable[[], Awaitable[T]], *, attempts: int = 4) -> T:
+    """Run the transaction `work`; again (up to `attempts` times) when the database aborted it
+    to resolve a deadlock with another transaction."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await work()
+        except Exception as problem:
+            if attempt == attempts or not is_retryable_conflict(problem):
+                raise
+        # A random pause, so the transactions that met do not meet again the same way.
+        await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311
+    raise AssertionError("unreachable")

@@ -23,7 +23,7 @@ from server.admin.errors import (
     StaffNotFound,
     StaffRoleNotAllowed,
 )
-from server.db import replace_rows
+from server.db import replace_rows, retry_conflicts
 from server.reservations import service as reservations
 from server.reservations.models import Reservation, SlotTemplate, TimeSlot
 from server.venues.models import ClosingDay, OpeningHours, Venue
@@ -118,16 +118,22 @@ async def add_closing_day(
         raise ClosingDayInPast()
     if await ClosingDay.filter(venue_id=venue.id, date=day).exists():
         raise ClosingDayExists(date=day.isoformat())
-    async with in_transaction():
-        row = await ClosingDay.create(venue_id=venue.id, date=day, reason=reason)
-        day_slots = TimeSlot.filter(venue_id=venue.id, date=day)
-        await day_slots.filter(booked=0).update(capacity=0)
-        booked = await _booked_on(venue.id, day)
-        if booked:
-            raise ClosingDayHasBookings(booked=booked)
-        referenced = Reservation.filter(venue_id=venue.id, date=day).values("slot_id")
-        await day_slots.exclude(id__in=Subquery(referenced)).delete()
-    return row
+
+    async def close_once() -> ClosingDay:
+        async with in_transaction():
+            row = await ClosingDay.create(venue_id=venue.id, date=day, reason=reason)
+            day_slots = TimeSlot.filter(venue_id=venue.id, date=day)
+            await day_slots.filter(booked=0).update(capacity=0)
+            booked = await _booked_on(venue.id, day)
+            if booked:
+                raise ClosingDayHasBookings(booked=booked)
+            referenced = Reservation.filter(venue_id=venue.id, date=day).values("slot_id")
+            await day_slots.exclude(id__in=Subquery(referenced)).delete()
+        return row
+
+    # Bookings racing the closure lock the day's slots in the other order; PostgreSQL aborts
+    # one side of such a deadlock, and the closure runs again.
+    return await retry_conflicts(close_once)
 
 
 async def _booked_on(venue_id: int, day: date) -> int:

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from server import personal_data
 from server.card import service as card
 from server.clock import LOCAL_TZ
-from server.db import is_sqlite, replace_rows
+from server.db import is_sqlite, replace_rows, retry_conflicts
 from server.errors import InvalidInput
 from server.release import holds, limits, runtime
 from server.release.mirror import SlotPlaces
@@ -359,24 +359,29 @@ async def reserve(
     checked = _validated_people(people, now.date())
     hashes = [cipher.lookup_hash(id_number) for _, id_number in checked]
     party = len(checked)
-    # Everything a row needs is computed before the transaction: it holds the slot's row lock
-    # only for its last statements, and this process's event loop serves others meanwhile.
-    tickets_wanted = [
-        _new_ticket(venue, slot, person, id_number, id_hash, cipher)
-        for (person, id_number), id_hash in zip(checked, hashes, strict=True)
-    ]
     # Social-security card holders' benefits: a better fare, and the slot's priority share.
     perks = (
         await card.perks_for_party(venue=venue, id_hashes=hashes, day=slot.date)
         if bookable.card_benefit
         else card.NO_PERKS
     )
-    for ticket in tickets_wanted:
-        ticket.fare = perks.fare(ticket.fare, ticket.id_number_hash)
-        ticket.price_cents = ticket.fare["price_cents"]
     held_back = perks.held_back(capacity=slot.capacity, party_hashes=hashes)
-    places: SlotPlaces | None = None
-    try:
+
+    def new_tickets() -> list[Ticket]:
+        tickets_wanted = [
+            _new_ticket(venue, slot, person, id_number, id_hash, cipher)
+            for (person, id_number), id_hash in zip(checked, hashes, strict=True)
+        ]
+        for ticket in tickets_wanted:
+            ticket.fare = perks.fare(ticket.fare, ticket.id_number_hash)
+            ticket.price_cents = ticket.fare["price_cents"]
+        return tickets_wanted
+
+    async def book_once() -> tuple[Reservation, list[Ticket], SlotPlaces | None]:
+        # Everything a row needs is computed before the transaction: it holds the slot's row
+        # lock only for its last statements, and this process's event loop serves others.
+        tickets_wanted = new_tickets()
+        places: SlotPlaces | None = None
         async with in_transaction() as connection:
             reservation = await Reservation.create(
                 visitor_id=visitor_id,
@@ -425,6 +430,12 @@ async def reserve(
                     raise SlotFull(remaining=-1, suggestions=[])
                 if venue.daily_capacity is not None:
                     await claim_day(venue, slot.date, party)
+        return reservation, tickets_made, places
+
+    try:
+        # A booking's row locks can meet a closure's (admin) in the other order: PostgreSQL then
+        # aborts one of them, and the booking simply runs again.
+        reservation, tickets_made, places = await retry_conflicts(book_once)
     except SlotFull:
         fresh = await TimeSlot.get(id=slot.id)
         await release.publish(SlotPlaces(fresh.id, fresh.capacity - fresh.booked, fresh.revision))
