@@ -43,8 +43,10 @@ TRAINING_SET = "data/train.jsonl"
 DEV_SET = "data/dev.jsonl"  # the threshold and the training set were tuned against it
 # Held out: written apart from training and dev. The first one's misses then guided general
 # fixes (keywords, the specific-over-generic rule, training examples): the second, written
-# before those fixes were measured on it, is the clean measure. Neither is tuned on.
-TEST_SETS = {"test": "data/test.jsonl", "test2": "data/test2.jsonl"}
+# before those fixes were measured on it, was the clean measure until its misses guided the
+# next round of fixes; the third was written before that round, and is run only to measure it.
+# None is tuned on.
+TEST_SETS = {"test": "data/test.jsonl", "test2": "data/test2.jsonl", "test3": "data/test3.jsonl"}
 NEAREST = 3  # an intent's embedding score: the mean similarity of its 3 nearest examples
 KEYWORD_BONUS = 0.12
 CONFIDENCE_THRESHOLD = 0.45
