@@ -1,36 +1,27 @@
-"""Using a hold inside a booking's transaction (no service imports: the reservations service calls
-this, and the hold service builds on the reservations service)."""
+"""Using a hold inside a booking's transaction: the statement the reservations service runs (no
+service imports: the hold service builds on the reservations service)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from tortoise.backends.base.client import BaseDBAsyncClient
+from server.release.models import HoldStatus
 
-from server.release.errors import HoldNotUsable
-from server.release.models import HoldStatus, SlotHold
+# The visitor's live hold of the slot, for at least the party, becomes used; the places it held
+# come back. Conditional on "held": of a booking and the expiry racing for the hold, one flips
+# it. The same text on both databases, also a part of the booking's single PostgreSQL statement.
+USE_HOLD = (
+    "UPDATE slot_hold SET status = :hold_used, active = NULL "
+    "WHERE id = :hold_id AND visitor_id = :visitor_id AND slot_id = :slot_id "
+    "AND status = :hold_held AND expires_at > :now AND places >= :party RETURNING places"
+)
 
 
-async def use_hold(
-    connection: BaseDBAsyncClient,
-    *,
-    hold_id: int,
-    visitor_id: int,
-    slot_id: int,
-    party: int,
-    now: datetime,
-) -> int:
-    """Turn the visitor's live hold into a booking's places; return how many it held."""
-    live = SlotHold.filter(
-        id=hold_id,
-        visitor_id=visitor_id,
-        slot_id=slot_id,
-        status=HoldStatus.HELD,
-        expires_at__gt=now,
-        places__gte=party,
-    ).using_db(connection)
-    places = await live.values_list("places", flat=True)
-    # Conditional on "held": of a booking and the expiry racing for the hold, one flips it.
-    if not places or not await live.update(status=HoldStatus.USED, active=None):
-        raise HoldNotUsable(hold_id=hold_id)
-    return int(places[0])
+def use_hold_values(*, hold_id: int, now: datetime) -> dict[str, object]:
+    """USE_HOLD's values but the booking's own (`visitor_id`, `slot_id`, `party`)."""
+    return {
+        "hold_id": hold_id,
+        "now": now,
+        "hold_used": HoldStatus.USED.value,
+        "hold_held": HoldStatus.HELD.value,
+    }

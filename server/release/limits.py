@@ -7,6 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NoReturn
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -45,16 +46,33 @@ class BookingLimits:
         )
 
 
-# One statement for the account and every person of the party: a row at its limit is left as
-# it is (the DO UPDATE's WHERE), so fewer rows change than were offered and the booking is
+# One statement for the account and every person of the party (`:people`, a JSON list of
+# {"id_number_hash": ...}, so one text serves every party size): a row at its limit is left as
+# it is (the DO UPDATE's WHERE), so fewer rows come back than were offered and the booking is
 # refused inside its transaction. Quota rows are per account or person: never a hot row.
-_CLAIM_QUOTA = (
-    "INSERT INTO booking_quota (kind, subject, date, used) VALUES {rows} "
-    "ON CONFLICT (kind, subject, date) DO UPDATE SET used = booking_quota.used + 1 "
-    "WHERE booking_quota.used < CASE booking_quota.kind "
-    "WHEN 'account' THEN CAST(${account_limit} AS INTEGER) "
-    "ELSE CAST(${person_limit} AS INTEGER) END RETURNING kind"
-)
+# The PostgreSQL text is also a part of the booking's single statement (reservations.service).
+CLAIM_QUOTAS = {
+    "postgres": (
+        "INSERT INTO booking_quota (kind, subject, date, used) "
+        "SELECT 'account', CAST(:account AS VARCHAR), CAST(:day AS DATE), 1 "
+        "UNION ALL SELECT 'person', person.id_number_hash, CAST(:day AS DATE), 1 "
+        "FROM jsonb_to_recordset(CAST(:people AS JSONB)) AS person(id_number_hash TEXT) "
+        "ON CONFLICT (kind, subject, date) DO UPDATE SET used = booking_quota.used + 1 "
+        "WHERE booking_quota.used < CASE booking_quota.kind "
+        "WHEN 'account' THEN CAST(:account_limit AS INTEGER) "
+        "ELSE CAST(:person_limit AS INTEGER) END RETURNING kind"
+    ),
+    # SQLite's upsert needs the WHERE after a SELECT ... FROM (else ON reads as a join's).
+    "sqlite": (
+        "INSERT INTO booking_quota (kind, subject, date, used) "
+        "SELECT 'account', :account, :day, 1 "
+        "UNION ALL SELECT 'person', json_extract(value, '$.id_number_hash'), :day, 1 "
+        "FROM json_each(:people) WHERE TRUE "
+        "ON CONFLICT (kind, subject, date) DO UPDATE SET used = booking_quota.used + 1 "
+        "WHERE booking_quota.used < CASE booking_quota.kind "
+        "WHEN 'account' THEN :account_limit ELSE :person_limit END RETURNING kind"
+    ),
+}
 # Which of the account and the party's people are at their limit (placeholders only: no values).
 _AT_LIMIT = (
     "SELECT kind, subject FROM booking_quota WHERE date = $1 AND "
@@ -67,30 +85,31 @@ _RETURN_QUOTA = (
 )
 
 
-async def claim_quotas(
+def quota_values(*, limits: BookingLimits, visitor_id: int, day: date) -> dict[str, object]:
+    """CLAIM_QUOTAS' values but `people` (the booking's statement has that already)."""
+    return {
+        "account": str(visitor_id),
+        "day": day,
+        "account_limit": limits.reservations_per_account_day,
+        "person_limit": limits.venues_per_person_day,
+    }
+
+
+def quotas_wanted(id_hashes: list[str]) -> int:
+    """How many quota rows a claim for these people counts: the account's and each person's."""
+    return 1 + len(id_hashes)
+
+
+async def refuse_quotas(
     connection: BaseDBAsyncClient,
     *,
     limits: BookingLimits,
     visitor_id: int,
     id_hashes: list[str],
     day: date,
-) -> None:
-    """Count one reservation against the account's and each person's quota for `day`.
-
-    QuotaReached (409) names the first at its limit, and the caller's transaction rolls back.
-    """
-    subjects = [(QuotaKind.ACCOUNT, str(visitor_id)), *((QuotaKind.PERSON, h) for h in id_hashes)]
-    rows = ", ".join(f"(${3 * i + 1}, ${3 * i + 2}, ${3 * i + 3}, 1)" for i in range(len(subjects)))
-    statement = _CLAIM_QUOTA.format(
-        rows=rows, account_limit=3 * len(subjects) + 1, person_limit=3 * len(subjects) + 2
-    )
-    values: list[object] = [
-        part for kind, subject in subjects for part in (kind.value, subject, day)
-    ]
-    values += [limits.reservations_per_account_day, limits.venues_per_person_day]
-    # RETURNING, not the row count: asyncpg reports an INSERT's count after the OID, as 0.
-    if len(await sql.fetch_rows(statement, values, connection)) == len(subjects):
-        return
+) -> NoReturn:
+    """QuotaReached for a claim that counted fewer rows than it offered, naming who is at the
+    limit: the account first, else the first person of the party."""
     party = ", ".join(f"${i + 5}" for i in range(len(id_hashes))) or "NULL"
     full = await sql.fetch_rows(
         _AT_LIMIT.format(party=party),

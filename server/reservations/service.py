@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
+from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Subquery
 from tortoise.transactions import in_transaction
@@ -17,6 +19,7 @@ from server.clock import LOCAL_TZ
 from server.db import is_sqlite, replace_rows, retry_conflicts
 from server.errors import InvalidInput
 from server.release import holds, limits, runtime
+from server.release.errors import HoldNotUsable
 from server.release.mirror import SlotPlaces
 from server.reservations import sql
 from server.reservations.errors import (
@@ -44,7 +47,7 @@ from server.reservations.models import (
     VenueDay,
 )
 from server.tickets import service as tickets
-from server.tickets.models import Ticket
+from server.tickets.models import Ticket, TicketStatus
 from server.venues import service as venues
 from server.venues.errors import VenueNotFound
 from server.venues.models import Venue
@@ -313,12 +316,12 @@ async def bookable_slot(slot_id: int, now: datetime) -> BookableSlot:
 # The places are claimed by this one conditional UPDATE, checked by the row it returns; the new
 # revision and what is left go to the Redis mirror after the commit.
 _CLAIM_PLACES = (
-    "UPDATE time_slot SET booked = booked + $1, revision = revision + 1 "
-    "WHERE id = $2 AND booked <= capacity - $3 "
+    "UPDATE time_slot SET booked = booked + :places, revision = revision + 1 "
+    "WHERE id = :slot_id AND booked <= capacity - :needed "
     "RETURNING id, capacity - booked AS remaining, revision"
 )
 _CLAIM_PLACES_UNGUARDED = (
-    "UPDATE time_slot SET booked = booked + $1, revision = revision + 1 WHERE id = $2 "
+    "UPDATE time_slot SET booked = booked + :places, revision = revision + 1 WHERE id = :slot_id "
     "RETURNING id, capacity - booked AS remaining, revision"
 )
 # Places going back (a cancellation, a hold used for fewer people, an expired hold).
@@ -326,8 +329,184 @@ _RETURN_PLACES = (
     "UPDATE time_slot SET booked = booked - $1, revision = revision + 1 WHERE id = $2 "
     "RETURNING id, capacity - booked AS remaining, revision"
 )
+# The venue's daily cap: the day's row is made by its first booking (a racing first booking
+# waits for it, then updates it), and grows only within the cap. {after} is "FROM slot_claim"
+# where the slot's places are claimed in the same statement: the day only with the places,
+# and always locked after the slot's row, as a booking in steps does.
+_CLAIM_DAY = (
+    "INSERT INTO venue_day (venue_id, date, booked) "
+    "SELECT :venue_id, :day, :places {after} "
+    "WHERE CAST(:places AS INTEGER) <= CAST(:daily_capacity AS INTEGER) "
+    "ON CONFLICT (venue_id, date) DO UPDATE SET booked = venue_day.booked + EXCLUDED.booked "
+    "WHERE venue_day.booked <= CAST(:daily_capacity AS INTEGER) - EXCLUDED.booked RETURNING id"
+)
 # How many suggestions the fast "sold out" answer keeps per slot, before filtering by party.
 _SUGGESTIONS_KEPT = 10
+
+# --- the booking's writes -----------------------------------------------------------------------
+# A reservation, its people's day claims, their tickets, the daily quotas, and the slot's places
+# (the day's too, under a daily cap) or the visitor's hold. `:people` is a JSON list with one
+# object per person (their ticket's columns), so each text serves every party size. SQLite has
+# no data-modifying WITH: there the statements run one by one in the booking's transaction; on
+# PostgreSQL they are one statement (_booking_statement), a single round trip. Either way the
+# outcome is read the same way and a refusal rolls the whole transaction back.
+_INSERT_RESERVATION = (
+    "INSERT INTO reservation (visitor_id, venue_id, slot_id, date, party_size, status, "
+    "created_at) VALUES (:visitor_id, :venue_id, :slot_id, :day, :party, :status, :created_at) "
+    "RETURNING id"
+)
+# The unique key (venue, day, person) refuses a second booking of the same person.
+_CLAIM_PEOPLE = {
+    "postgres": (
+        "INSERT INTO person_day_claim (venue_id, date, id_number_hash, reservation_id) "
+        "SELECT :venue_id, :day, person.id_number_hash, reservation_row.id "
+        "FROM reservation_row, "
+        "jsonb_to_recordset(CAST(:people AS JSONB)) AS person(id_number_hash TEXT)"
+    ),
+    "sqlite": (
+        "INSERT INTO person_day_claim (venue_id, date, id_number_hash, reservation_id) "
+        "SELECT :venue_id, :day, json_extract(value, '$.id_number_hash'), :reservation_id "
+        "FROM json_each(:people)"
+    ),
+}
+_INSERT_TICKETS = {
+    "postgres": (
+        "INSERT INTO ticket (reservation_id, venue_id, slot_id, date, holder_name_encrypted, "
+        "holder_name_masked, id_number_encrypted, id_number_hash, id_number_masked, fare, "
+        "price_cents, status, created_at) "
+        "SELECT reservation_row.id, :venue_id, :slot_id, :day, person.holder_name_encrypted, "
+        "person.holder_name_masked, person.id_number_encrypted, person.id_number_hash, "
+        "person.id_number_masked, person.fare, person.price_cents, "
+        "CAST(:ticket_status AS VARCHAR), :created_at "
+        "FROM reservation_row, jsonb_to_recordset(CAST(:people AS JSONB)) AS person("
+        "id_number_hash TEXT, holder_name_encrypted TEXT, holder_name_masked TEXT, "
+        "id_number_encrypted TEXT, id_number_masked TEXT, fare JSONB, price_cents INTEGER) "
+        "RETURNING id, id_number_hash"
+    ),
+    "sqlite": (
+        "INSERT INTO ticket (reservation_id, venue_id, slot_id, date, holder_name_encrypted, "
+        "holder_name_masked, id_number_encrypted, id_number_hash, id_number_masked, fare, "
+        "price_cents, status, created_at) "
+        "SELECT :reservation_id, :venue_id, :slot_id, :day, "
+        "json_extract(value, '$.holder_name_encrypted'), "
+        "json_extract(value, '$.holder_name_masked'), "
+        "json_extract(value, '$.id_number_encrypted'), json_extract(value, '$.id_number_hash'), "
+        "json_extract(value, '$.id_number_masked'), json_extract(value, '$.fare'), "
+        "json_extract(value, '$.price_cents'), :ticket_status, :created_at "
+        "FROM json_each(:people) ORDER BY key RETURNING id, id_number_hash"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class _BookingShape:
+    """Which writes a booking makes: places from a hold or the slot (guarded or not, the
+    canary's), and whether the venue has a daily cap."""
+
+    hold: bool
+    guard: bool
+    daily_cap: bool
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What the booking's writes did; the caller decides from it whether to commit."""
+
+    reservation_id: int
+    ticket_ids: dict[str, int]  # by ID-number hash, unique within a reservation
+    quotas_claimed: int
+    places: SlotPlaces | None  # what the slot has left after our claim; None: not claimed
+    held: int | None  # the places of the hold used; None: not usable (or no hold)
+    day_claimed: bool
+
+
+@cache
+def _booking_statement(shape: _BookingShape) -> str:
+    """The booking's writes as one PostgreSQL statement, a row per ticket.
+
+    The places are claimed last and the day after them (`FROM slot_claim`), as in steps; the
+    statement sees one snapshot, but its UPDATEs wait for a row another booking locked and
+    then re-check their WHERE on the row as that booking left it, so the guards hold.
+    """
+    parts = [
+        f"reservation_row AS ({_INSERT_RESERVATION})",
+        f"claims AS ({_CLAIM_PEOPLE['postgres']})",
+        f"tickets AS ({_INSERT_TICKETS['postgres']})",
+        f"quotas AS ({limits.CLAIM_QUOTAS['postgres']})",
+    ]
+    if shape.hold:
+        parts.append(f"used_hold AS ({holds.USE_HOLD})")
+        outcome = "used_hold.places AS held, NULL AS slot_id, NULL AS remaining, NULL AS revision"
+        joined = "LEFT JOIN used_hold ON TRUE"
+    else:
+        claim = _CLAIM_PLACES if shape.guard else _CLAIM_PLACES_UNGUARDED
+        parts.append(f"slot_claim AS ({claim})")
+        outcome = (
+            "NULL AS held, slot_claim.id AS slot_id, slot_claim.remaining AS remaining, "
+            "slot_claim.revision AS revision"
+        )
+        joined = "LEFT JOIN slot_claim ON TRUE"
+    if shape.daily_cap and not shape.hold:
+        parts.append(f"day_claim AS ({_CLAIM_DAY.format(after='FROM slot_claim')})")
+        outcome += ", EXISTS (SELECT 1 FROM day_claim) AS day_claimed"
+    else:
+        outcome += ", TRUE AS day_claimed"
+    return " ".join(
+        (
+            "WITH",
+            ", ".join(parts),
+            "SELECT reservation_row.id AS reservation_id, tickets.id AS ticket_id,",
+            "tickets.id_number_hash, (SELECT COUNT(*) FROM quotas) AS quotas_claimed,",
+            outcome,
+            "FROM reservation_row CROSS JOIN tickets",
+            joined,
+        )
+    )
+
+
+async def _write_booking(connection: Any, shape: _BookingShape, values: dict[str, Any]) -> _Written:
+    """Make the booking's writes in the caller's transaction; what they did.
+
+    A person already booked at the venue that day fails here (IntegrityError); every other
+    refusal is the caller's to make from the outcome.
+    """
+    if sql.dialect(connection) == "postgres":
+        rows = await sql.fetch_rows(_booking_statement(shape), values, connection)
+        first = rows[0]
+        return _Written(
+            reservation_id=first["reservation_id"],
+            ticket_ids={row["id_number_hash"]: row["ticket_id"] for row in rows},
+            quotas_claimed=first["quotas_claimed"],
+            places=None
+            if first["slot_id"] is None
+            else SlotPlaces(first["slot_id"], first["remaining"], first["revision"]),
+            held=first["held"],
+            day_claimed=first["day_claimed"],
+        )
+    [reservation] = await sql.fetch_rows(_INSERT_RESERVATION, values, connection)
+    values = {**values, "reservation_id": reservation["id"]}
+    await sql.execute(_CLAIM_PEOPLE["sqlite"], values, connection)
+    tickets_made = await sql.fetch_rows(_INSERT_TICKETS["sqlite"], values, connection)
+    quotas = await sql.fetch_rows(limits.CLAIM_QUOTAS["sqlite"], values, connection)
+    places, held, day_claimed = None, None, True
+    if shape.hold:
+        hold_rows = await sql.fetch_rows(holds.USE_HOLD, values, connection)
+        held = hold_rows[0]["places"] if hold_rows else None
+    else:
+        claim = _CLAIM_PLACES if shape.guard else _CLAIM_PLACES_UNGUARDED
+        claimed = await sql.fetch_rows(claim, values, connection)
+        places = _slot_places(claimed[0]) if claimed else None
+        if shape.daily_cap and places is not None:
+            day_rows = await sql.fetch_rows(_CLAIM_DAY.format(after=""), values, connection)
+            day_claimed = bool(day_rows)
+    return _Written(
+        reservation_id=reservation["id"],
+        ticket_ids={row["id_number_hash"]: row["id"] for row in tickets_made},
+        quotas_claimed=len(quotas),
+        places=places,
+        held=held,
+        day_claimed=day_claimed,
+    )
 
 
 async def reserve(
@@ -366,76 +545,71 @@ async def reserve(
         else card.NO_PERKS
     )
     held_back = perks.held_back(capacity=slot.capacity, party_hashes=hashes)
+    # Everything the rows need is computed before the transaction: it holds the slot's row
+    # lock only briefly, and this process's event loop serves others meanwhile.
+    tickets_wanted = [
+        _new_ticket(venue, slot, person, id_number, id_hash, cipher)
+        for (person, id_number), id_hash in zip(checked, hashes, strict=True)
+    ]
+    for ticket in tickets_wanted:
+        ticket.fare = perks.fare(ticket.fare, ticket.id_number_hash)
+        ticket.price_cents = ticket.fare["price_cents"]
+    created_at = timezone.localtime()  # what the ORM's auto_now_add would store
+    shape = _BookingShape(
+        hold=hold_id is not None,
+        guard=guard_capacity,
+        daily_cap=venue.daily_capacity is not None,
+    )
+    values: dict[str, Any] = {
+        "visitor_id": visitor_id,
+        "venue_id": venue.id,
+        "slot_id": slot.id,
+        "day": slot.date,
+        "party": party,
+        "status": ReservationStatus.CONFIRMED.value,
+        "created_at": created_at,
+        "ticket_status": TicketStatus.VALID.value,
+        "people": _people_json(tickets_wanted),
+        "places": party,
+        "needed": party + held_back,
+        "daily_capacity": venue.daily_capacity,
+        **limits.quota_values(limits=release.limits, visitor_id=visitor_id, day=slot.date),
+    }
+    if hold_id is not None:
+        values |= holds.use_hold_values(hold_id=hold_id, now=now)
 
-    def new_tickets() -> list[Ticket]:
-        tickets_wanted = [
-            _new_ticket(venue, slot, person, id_number, id_hash, cipher)
-            for (person, id_number), id_hash in zip(checked, hashes, strict=True)
-        ]
-        for ticket in tickets_wanted:
-            ticket.fare = perks.fare(ticket.fare, ticket.id_number_hash)
-            ticket.price_cents = ticket.fare["price_cents"]
-        return tickets_wanted
-
-    async def book_once() -> tuple[Reservation, list[Ticket], SlotPlaces | None]:
-        # Everything a row needs is computed before the transaction: it holds the slot's row
-        # lock only for its last statements, and this process's event loop serves others.
-        tickets_wanted = new_tickets()
-        places: SlotPlaces | None = None
+    async def book_once() -> tuple[_Written, SlotPlaces | None]:
         async with in_transaction() as connection:
-            reservation = await Reservation.create(
-                visitor_id=visitor_id,
-                venue=venue,
-                slot=slot,
-                date=slot.date,
-                party_size=party,
-                status=ReservationStatus.CONFIRMED,
-            )
-            # The unique key (venue, day, person) refuses a second booking of the same person.
-            await PersonDayClaim.bulk_create(
-                [
-                    PersonDayClaim(
-                        venue_id=venue.id, date=slot.date, id_number_hash=h, reservation=reservation
-                    )
-                    for h in hashes
-                ]
-            )
-            tickets_made = await _insert_tickets(reservation, tickets_wanted)
-            await limits.claim_quotas(
-                connection,
-                limits=release.limits,
-                visitor_id=visitor_id,
-                id_hashes=hashes,
-                day=slot.date,
-            )
+            written = await _write_booking(connection, shape, values)
+            # Each refusal leaves the block by its exception: the transaction rolls back.
+            if written.quotas_claimed < limits.quotas_wanted(hashes):
+                await limits.refuse_quotas(
+                    connection,
+                    limits=release.limits,
+                    visitor_id=visitor_id,
+                    id_hashes=hashes,
+                    day=slot.date,
+                )
             if hold_id is not None:
                 # The hold claimed the slot's places and the day's when it was made.
-                held = await holds.use_hold(
-                    connection,
-                    hold_id=hold_id,
-                    visitor_id=visitor_id,
-                    slot_id=slot.id,
-                    party=party,
-                    now=now,
+                if written.held is None:
+                    raise HoldNotUsable(hold_id=hold_id)
+                places = (
+                    await return_places(venue, slot, written.held - party, connection)
+                    if written.held > party
+                    else None
                 )
-                if held > party:
-                    places = await return_places(venue, slot, held - party, connection)
-            else:
-                # The places are claimed last, so the hot slot row stays locked only until the
-                # commit; a full slot rolls everything above back.
-                places = await claim_places(
-                    slot.id, party, party + held_back, connection, guard=guard_capacity
-                )
-                if places is None:
-                    raise SlotFull(remaining=-1, suggestions=[])
-                if venue.daily_capacity is not None:
-                    await claim_day(venue, slot.date, party)
-        return reservation, tickets_made, places
+                return written, places
+            if written.places is None:
+                raise SlotFull(remaining=-1, suggestions=[])
+            if not written.day_claimed:
+                raise DayFull()
+        return written, written.places
 
     try:
         # A booking's row locks can meet a closure's (admin) in the other order: PostgreSQL then
         # aborts one of them, and the booking simply runs again.
-        reservation, tickets_made, places = await retry_conflicts(book_once)
+        written, places = await retry_conflicts(book_once)
     except SlotFull:
         fresh = await TimeSlot.get(id=slot.id)
         await release.publish(SlotPlaces(fresh.id, fresh.capacity - fresh.booked, fresh.revision))
@@ -449,18 +623,52 @@ async def reserve(
     await release.publish(places)
     slot.booked += party  # what our UPDATE did, for the answer (others may have booked since)
     # The answer is built from the rows just written: no second read of what we know.
-    reservation.tickets._set_result_for_query(tickets_made)
+    reservation = Reservation(
+        id=written.reservation_id,
+        visitor_id=visitor_id,
+        venue=venue,
+        slot=slot,
+        date=slot.date,
+        party_size=party,
+        status=ReservationStatus.CONFIRMED,
+        created_at=created_at,
+    )
+    reservation._saved_in_db = True
+    for ticket in tickets_wanted:
+        ticket.id = written.ticket_ids[ticket.id_number_hash]
+        ticket.reservation = reservation
+        ticket.created_at = created_at
+        ticket._saved_in_db = True
+    reservation.tickets._set_result_for_query(tickets_wanted)
     return reservation
+
+
+def _people_json(tickets_wanted: list[Ticket]) -> str:
+    """The party as the booking's statements read it: each person's ticket columns."""
+    return json.dumps(
+        [
+            {
+                "id_number_hash": ticket.id_number_hash,
+                "holder_name_encrypted": ticket.holder_name_encrypted,
+                "holder_name_masked": ticket.holder_name_masked,
+                "id_number_encrypted": ticket.id_number_encrypted,
+                "id_number_masked": ticket.id_number_masked,
+                "fare": ticket.fare,
+                "price_cents": ticket.price_cents,
+            }
+            for ticket in tickets_wanted
+        ],
+        ensure_ascii=False,
+    )
 
 
 async def claim_places(
     slot_id: int, places: int, needed: int, connection: Any, *, guard: bool = True
 ) -> SlotPlaces | None:
     """Take `places` of a slot if `needed` are free (the guard); None when they are not."""
-    rows = (
-        await sql.fetch_rows(_CLAIM_PLACES, [places, slot_id, needed], connection)
-        if guard
-        else await sql.fetch_rows(_CLAIM_PLACES_UNGUARDED, [places, slot_id], connection)
+    claim = _CLAIM_PLACES if guard else _CLAIM_PLACES_UNGUARDED
+    rows = await sql.fetch_rows(
+        claim, {"places": places, "slot_id": slot_id, "needed": needed}, connection
     )
     return _slot_places(rows[0]) if rows else None
 
@@ -535,25 +743,6 @@ def _new_ticket(
     )
 
 
-async def _insert_tickets(reservation: Reservation, tickets_wanted: list[Ticket]) -> list[Ticket]:
-    """Save the reservation's tickets in one round trip where possible; return them with ids."""
-    for ticket in tickets_wanted:
-        ticket.reservation = reservation
-    if len(tickets_wanted) == 1:
-        await tickets_wanted[0].save()  # one INSERT ... RETURNING id
-        return tickets_wanted
-    # A party: one batched INSERT, then the ids (bulk inserts do not return them), matched
-    # by the person's ID hash, unique within a reservation.
-    await Ticket.bulk_create(tickets_wanted)
-    ids = dict(
-        await Ticket.filter(reservation_id=reservation.id).values_list("id_number_hash", "id")
-    )
-    for ticket in tickets_wanted:
-        ticket.id = ids[ticket.id_number_hash]
-        ticket._saved_in_db = True
-    return tickets_wanted
-
-
 async def _first_booked(venue: Venue, day: date, hashes: list[str]) -> int:
     """The position (from 1) of the first of `hashes` holding a claim at the venue that day."""
     held = set(
@@ -565,14 +754,15 @@ async def _first_booked(venue: Venue, day: date, hashes: list[str]) -> int:
     return next((i for i, h in enumerate(hashes, 1) if h in held), 1)
 
 
-async def claim_day(venue: Venue, day: date, party: int) -> None:
+async def claim_day(venue: Venue, day: date, party: int, connection: Any = None) -> None:
     """Take `party` places of the venue's daily cap within the caller's transaction, or DayFull."""
-    # ON CONFLICT DO NOTHING: safe inside the transaction when two bookings open the day at once.
-    await VenueDay.bulk_create([VenueDay(venue_id=venue.id, date=day)], ignore_conflicts=True)
-    claimed = await VenueDay.filter(
-        venue_id=venue.id, date=day, booked__lte=venue.daily_capacity - party
-    ).update(booked=F("booked") + party)
-    if not claimed:
+    values = {
+        "venue_id": venue.id,
+        "day": day,
+        "places": party,
+        "daily_capacity": venue.daily_capacity,
+    }
+    if not await sql.fetch_rows(_CLAIM_DAY.format(after=""), values, connection):
         raise DayFull()
 
 
