@@ -1,17 +1,22 @@
-"""What a visitor wants: sentence embeddings against example utterances, plus keyword evidence.
+"""What a visitor wants: sentence embeddings and character n-grams, plus keyword evidence.
 
-Each intent is scored by how close the message's vector is to its nearest example utterances
-(bots/data/train.jsonl, encoded once per process with recommend's embedder), and gets a bonus
-when jieba's words (or English words) include one of its keywords. Below a confidence threshold
-the answer is `unknown`, and the dialogue offers a menu instead of guessing.
+A softmax regression, fitted once per process on the example utterances (bots/data/train.jsonl),
+reads two views of a message: its sentence embedding (recommend's embedder), which knows that
+"how much to get in" and 门票多少钱 mean the same, and its character n-grams, which see through
+the typos and short fragments an embedding blurs (cancle, tiket, 取xiao预约). Each intent's
+probability gets a bonus when jieba's words (or English words) include one of its keywords.
+Below a confidence threshold the answer is `unknown`, and the dialogue offers a menu instead of
+guessing.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -19,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recommend.embedder import Embedder
+from recommend.embedder import Embedder, normalised
 
 # The label set of API.md, in its order.
 INTENTS = (
@@ -40,16 +45,25 @@ INTENTS = (
 )
 UNKNOWN = "unknown"
 TRAINING_SET = "data/train.jsonl"
-DEV_SET = "data/dev.jsonl"  # the threshold and the training set were tuned against it
+# The training set was tuned against the dev set; the threshold, the keyword bonus and the fit's
+# penalty were chosen by 5-fold cross-validation on the training set.
+DEV_SET = "data/dev.jsonl"
 # Held out: written apart from training and dev. The first one's misses then guided general
 # fixes (keywords, the specific-over-generic rule, training examples): the second, written
 # before those fixes were measured on it, was the clean measure until its misses guided the
 # next round of fixes; the third was written before that round, and is run only to measure it.
 # None is tuned on.
 TEST_SETS = {"test": "data/test.jsonl", "test2": "data/test2.jsonl", "test3": "data/test3.jsonl"}
-NEAREST = 3  # an intent's embedding score: the mean similarity of its 3 nearest examples
-KEYWORD_BONUS = 0.12
-CONFIDENCE_THRESHOLD = 0.45
+NGRAM_SIZES = (1, 2, 3)  # characters of a word (a run of Chinese is one word), padded by spaces
+# The fit: an L2 penalty (1e-4 did as well in cross-validation, 1e-3 worse) and full-batch Adam
+# steps, enough to converge.
+L2_PENALTY = 3e-4
+FIT_STEPS = 200
+LEARNING_RATE = 0.05
+KEYWORD_BONUS = 0.3  # added to a probability: keyword evidence outweighs a near tie
+# Below this score the answer is unknown. Off-topic messages are mostly caught by the unknown
+# examples themselves; a higher threshold (0.45) turned away more real questions than it caught.
+CONFIDENCE_THRESHOLD = 0.3
 
 # Words that are evidence for an intent. Chinese ones of two or more characters are matched as
 # substrings (jieba may cut 转人工 as 转/人工), single characters only as jieba words; English
@@ -58,38 +72,41 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "book": ("预约", "预订", "预定", "订票", "订", "约", "买票", "抢票", "book", "booking",
              "reserve", "reservation", "resrve"),
     "cancel_booking": ("取消", "退票", "退订", "退掉", "退了", "撤销", "撤掉", "撤了", "撤回",
-                       "不要了", "不去了", "去不了", "cancel", "cancle", "refund", "undo",
-                       "call off", "退"),
+                       "不要了", "不去了", "去不了", "作废", "取笑", "cancel", "cancle", "refund",
+                       "undo", "call off", "get rid of", "退"),
     "my_bookings": ("我的预约", "我的订单", "我的票", "我的门票", "订单", "电子票", "我订",
                     "my booking", "my bookings", "my reservation", "my reservations",
                     "my ticket", "my tickets", "my orders"),
     "opening_hours": ("几点", "开门", "关门", "开放", "营业", "闭馆", "入园时间", "入场时间",
-                      "开着", "open", "opening", "close", "closes", "hours", "last entry"),
-    "ticket_price": ("多少钱", "票价", "价格", "收费", "免费", "免票", "优惠", "半价", "要钱",
-                     "price", "cost", "fee", "free", "discount", "charge", "admission",
-                     "how much"),
-    "crowd_status": ("人多", "挤", "拥挤", "排队", "余票", "名额", "客流", "人流", "满了", "位置",
-                     "剩", "crowded", "busy", "queue", "packed", "left", "remain", "available",
-                     "full"),
+                      "开着", "open", "opening", "close", "closes", "closing", "hours",
+                      "last entry", "what time", "when does", "when can", "when is"),
+    "ticket_price": ("多少钱", "要多少", "票价", "价格", "收费", "免费", "免票", "优惠", "半价",
+                     "要钱", "几块", "贵不贵", "price", "prices", "cost", "fee", "fare", "free",
+                     "discount", "charge", "admission", "how much"),
+    "crowd_status": ("人多", "挤", "拥挤", "排队", "余票", "名额", "客流", "人流", "满了", "爆满",
+                     "人山人海", "还有位置", "还有票", "有票吗", "位子", "剩", "crowded", "busy",
+                     "queue", "queues", "lines", "packed", "left", "remain", "available", "full"),
     "food": ("吃", "餐厅", "饭店", "美食", "小吃", "鱼丸", "饿", "海鲜", "宵夜", "糯米饭",
              "eat", "food", "restaurant", "restaurants", "hungry", "dinner", "lunch", "snack",
              "snacks", "seafood", "dish"),
-    "route_guide": ("怎么去", "怎么走", "公交", "路线", "线路", "交通", "地址", "导航", "坐车",
-                    "打车", "地铁", "怎么过去", "get to", "directions", "bus", "route", "tour",
-                    "address", "taxi", "transport", "how far"),
+    "route_guide": ("怎么去", "怎么走", "怎么到", "公交", "大巴", "班车", "路线", "线路", "交通",
+                    "地址", "导航", "坐车", "打车", "地铁", "怎么过去", "什么位置", "多远",
+                    "get to", "directions", "bus", "route", "tour", "address", "taxi",
+                    "transport", "how far", "where is", "where exactly"),
     "recommend": ("推荐", "好玩", "值得", "去哪", "景点", "逛", "recommend", "suggest",
                   "worth", "things to do", "fun", "must-see", "attractions"),
     "card_service": ("社保卡", "市民卡", "游客卡", "一卡通", "年卡", "电子卡", "刷卡", "卡",
                      "card"),
-    "complaint": ("投诉", "举报", "宰客", "被宰", "乱收费", "欺诈", "被骗", "态度", "多收", "维权",
-                  "差评", "假货", "骂人", "缺斤短两", "绕路", "强制", "强迫", "宰", "坑", "骗",
-                  "骂", "凶", "脏", "complain", "complaint", "report", "rude", "scam", "cheated",
-                  "overcharged", "charged", "fraud", "forced", "filthy", "dirty", "terrible",
-                  "ripped off"),
-    "human": ("人工", "真人", "客服", "工作人员", "human", "person", "agent", "staff",
-              "operator", "someone"),
-    "greeting": ("你好", "您好", "嗨", "哈喽", "谢谢", "再见", "拜拜", "hello", "hi", "hey",
-                 "thanks", "thank", "bye", "help", "帮助"),
+    "complaint": ("投诉", "举报", "反映", "宰客", "被宰", "乱收费", "欺诈", "被骗", "态度", "多收",
+                  "维权", "差评", "假货", "假的", "过期", "没人管", "太黑", "骂人", "缺斤短两",
+                  "绕路", "强制", "强迫", "宰", "坑", "骗", "骂", "凶", "脏", "complain",
+                  "complaint", "report", "rude", "scam", "cheated", "overcharged", "charged",
+                  "fraud", "forced", "filthy", "dirty", "terrible", "ripped off"),
+    "human": ("人工", "真人", "活人", "客服", "工作人员", "找个人", "换个人", "human", "person",
+              "agent", "staff", "operator", "someone"),
+    "greeting": ("你好", "您好", "嗨", "哈喽", "谢谢", "再见", "拜拜", "帮助", "会什么", "会干嘛",
+                 "能干嘛", "能干啥", "能做什么", "hello", "hi", "hey", "thanks", "thank", "bye",
+                 "help", "what can you do"),
     UNKNOWN: (),
 }  # fmt: skip
 # Where a specific intent's words occur, a generic intent's words are no evidence of their own:
@@ -103,13 +120,21 @@ SPECIFIC_OVER: dict[str, tuple[str, ...]] = {
     "route_guide": ("recommend",),
 }
 # The visitor's own bookings named without a fixed word (我约的那个, 我预约了几张, 我订过哪些,
-# which day is my museum reservation, what did I book): evidence that outweighs booking words.
-# 帮我订了吧 is a request, so 我 must not follow 帮 / 给 / 替 / 让.
+# 我有没有约, 我的预订, which day is my museum reservation, what did I book, do I have a booking):
+# evidence that outweighs booking words, and the words of a question about one of them (我订过
+# 哪些景点, what time is my slot). 帮我订了吧 is a request, so 我 must not follow 帮 / 给 / 替 / 让.
 _OWN_BOOKINGS = re.compile(
     r"(?<![帮给替让])我(?:之前|刚才|已经|都|一共)?(?:预约|预订|预定|约|订)(?:了|过|的)"
-    r"|\bmy\s+(?:[a-z'-]+\s+){0,2}(?:bookings?|reservations?)\b"
+    r"|我(?:的|名下的?)(?:预约|预订|预定|订单|行程)"
+    r"|(?<![帮给替让])我(?:[今明后]天|这周末?|周[一二三四五六日末])?有没有(?:预约|预订|预定|约|订)"
+    r"|\bmy\s+(?:[a-z'-]+\s+){0,2}(?:bookings?|reservations?|slots?)\b"
     r"|\b(?:did|have)\s+i\s+(?:book|booked|reserve|reserved)\b"
+    r"|\bdo\s+i\s+have\s+(?:a|any)\s+(?:bookings?|reservations?)\b"
 )
+_ENGLISH_KEYWORDS = frozenset(
+    keyword for keywords in KEYWORDS.values() for keyword in keywords if keyword.isascii()
+)
+_ABOUT_OWN_BOOKINGS = ("book", "recommend", "opening_hours")
 FUZZY_MIN_LENGTH = 6  # English keywords this long also match with one typo (cansel, recomend)
 _ENGLISH_WORD = re.compile(r"[a-z][a-z'-]*")
 _LETTER = re.compile(r"[a-z\u3400-\u9fff]")
@@ -161,6 +186,8 @@ def keyword_hits(text: str, words: Iterable[str]) -> set[str]:
     intent's dropped where a more specific one's occur (SPECIFIC_OVER)."""
     plain = normalise(text)
     english = set(_ENGLISH_WORD.findall(plain))
+    # A word that is itself a keyword is no typo of another one ("charge" is no "charged").
+    typed = english - _ENGLISH_KEYWORDS
     tokens = set(words)
     hits = set()
     for intent, keywords in KEYWORDS.items():
@@ -169,7 +196,7 @@ def keyword_hits(text: str, words: Iterable[str]) -> set[str]:
                 found = (
                     keyword in plain
                     if " " in keyword
-                    else keyword in english or _typed_with_one_typo(keyword, english)
+                    else keyword in english or _typed_with_one_typo(keyword, typed)
                 )
             elif len(keyword) == 1:
                 # One character ("订", "卡") is evidence only as a word of its own: 订单 is no 订.
@@ -181,7 +208,7 @@ def keyword_hits(text: str, words: Iterable[str]) -> set[str]:
                 break
     if _OWN_BOOKINGS.search(plain):
         hits.add("my_bookings")
-        hits.discard("book")
+        hits.difference_update(_ABOUT_OWN_BOOKINGS)
     for specific, generic in SPECIFIC_OVER.items():
         if specific in hits:
             hits.difference_update(generic)
@@ -213,8 +240,91 @@ def _one_edit_apart(a: str, b: str) -> bool:
     return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
+def char_ngrams(text: str) -> list[str]:
+    """The character n-grams of a normalised message, word by word, each word padded by spaces
+    (so " hi " is told from "hi" inside "which")."""
+    grams = []
+    for word in text.split():
+        padded = f" {word} "
+        for size in NGRAM_SIZES:
+            grams.extend(padded[i : i + size] for i in range(len(padded) - size + 1))
+    return grams
+
+
+@dataclass(frozen=True)
+class _Ngrams:
+    """The training set's character n-grams, each with its inverse document frequency."""
+
+    index: dict[str, int]
+    idf: np.ndarray
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> _Ngrams:
+        counts = Counter(gram for text in texts for gram in set(char_ngrams(text)))
+        grams = sorted(counts)
+        idf = [math.log((1 + len(texts)) / (1 + counts[gram])) + 1 for gram in grams]
+        return cls({gram: i for i, gram in enumerate(grams)}, np.array(idf, dtype=np.float32))
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Sublinear TF-IDF rows of unit length (n-grams unseen in training count for nothing)."""
+        matrix = np.zeros((len(texts), len(self.index)), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for gram, count in Counter(char_ngrams(text)).items():
+                column = self.index.get(gram)
+                if column is not None:
+                    matrix[row, column] = 1 + math.log(count)
+        return normalised(matrix * self.idf)
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The fitted regression: n-gram vocabulary, weights (features x intents) and biases."""
+
+    ngrams: _Ngrams
+    weights: np.ndarray
+    biases: np.ndarray
+
+    def probabilities(self, embeddings: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        features = np.hstack([embeddings, self.ngrams.vectors(texts)])
+        return softmax(features @ self.weights + self.biases)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax."""
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def fit_softmax(
+    features: np.ndarray, labels: np.ndarray, classes: int, *, l2: float = L2_PENALTY
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression by full-batch Adam from zero: deterministic, numpy only,
+    about a second for the training set."""
+    count, dimension = features.shape
+    targets = np.eye(classes, dtype=np.float32)[labels]
+    weights = np.zeros((dimension, classes), dtype=np.float32)
+    biases = np.zeros(classes, dtype=np.float32)
+    moments = [np.zeros_like(weights), np.zeros_like(weights)]
+    bias_moments = [np.zeros_like(biases), np.zeros_like(biases)]
+    beta1, beta2, epsilon = 0.9, 0.999, 1e-8
+    for step in range(1, FIT_STEPS + 1):
+        error = (softmax(features @ weights + biases) - targets) / count
+        for value, gradient, (first, second) in (
+            (weights, features.T @ error + l2 * weights, moments),
+            (biases, error.sum(axis=0), bias_moments),
+        ):
+            first *= beta1
+            first += (1 - beta1) * gradient
+            second *= beta2
+            second += (1 - beta2) * gradient * gradient
+            corrected = np.sqrt(second / (1 - beta2**step)) + epsilon
+            value -= LEARNING_RATE * (first / (1 - beta1**step)) / corrected
+    return weights, biases
+
+
 class IntentClassifier:
-    """Nearest example utterances by sentence embedding, with keyword evidence and a threshold."""
+    """A regression on sentence embeddings and character n-grams, with keyword evidence and a
+    threshold."""
 
     def __init__(
         self,
@@ -226,39 +336,40 @@ class IntentClassifier:
         self.embedder = embedder
         self.examples = list(examples)
         self.threshold = threshold
-        self._labels = np.array([INTENTS.index(e.intent) for e in self.examples])
-        self._vectors: np.ndarray | None = None
+        self._model: _Model | None = None
         self._lock = threading.Lock()
 
     @property
     def is_ready(self) -> bool:
-        """True once the model is loaded and the examples are encoded."""
-        return self._vectors is not None
+        """True once the model is loaded and the regression fitted."""
+        return self._model is not None
 
     def prepare(self) -> None:
-        """Load the model and encode the examples (blocking, seconds the first time)."""
+        """Load the model, encode the examples and fit (blocking, seconds the first time)."""
         with self._lock:
-            if self._vectors is None:
-                self._vectors = self.embedder.encode([e.text for e in self.examples])
+            if self._model is None:
+                texts = [normalise(e.text) for e in self.examples]
+                ngrams = _Ngrams.of(texts)
+                features = np.hstack([self.embedder.encode(texts), ngrams.vectors(texts)])
+                labels = np.array([INTENTS.index(e.intent) for e in self.examples])
+                weights, biases = fit_softmax(features, labels, len(INTENTS))
+                self._model = _Model(ngrams, weights, biases)
 
     def classify(self, text: str, words: Iterable[str] = ()) -> Classification:
         """The intent of one message; `words` are its jieba words, for keyword evidence."""
-        if not _LETTER.search(normalise(text)):
+        plain = normalise(text)
+        if not _LETTER.search(plain):
             # Digits, punctuation or emoji alone ask for nothing ("0", "。。。", "?").
             return Classification(intent=UNKNOWN, confidence=0.0, scores={})
         self.prepare()
-        vector = self.embedder.encode([normalise(text)])[0]
-        return self._decide(vector, keyword_hits(text, words))
+        probabilities = self._model.probabilities(self.embedder.encode([plain]), [plain])[0]
+        return self._decide(probabilities, keyword_hits(text, words))
 
-    def _decide(self, vector: np.ndarray, hits: set[str]) -> Classification:
-        similarities = self._vectors @ vector
-        scores: dict[str, float] = {}
-        for index, intent in enumerate(INTENTS):
-            own = similarities[self._labels == index]
-            if own.size == 0:
-                continue
-            nearest = np.sort(own)[-NEAREST:]
-            scores[intent] = float(nearest.mean()) + (KEYWORD_BONUS if intent in hits else 0.0)
+    def _decide(self, probabilities: np.ndarray, hits: set[str]) -> Classification:
+        scores = {
+            intent: float(probabilities[index]) + (KEYWORD_BONUS if intent in hits else 0.0)
+            for index, intent in enumerate(INTENTS)
+        }
         best = max(scores, key=scores.__getitem__)
         confidence = scores[best]
         if confidence < self.threshold:

@@ -55,7 +55,7 @@ def test_held_out_accuracy_does_not_fall_below_what_was_measured(
 
 def test_below_the_threshold_the_answer_is_unknown(classifier: IntentClassifier) -> None:
     strict = IntentClassifier(classifier.embedder, classifier.examples, threshold=2.0)
-    strict._vectors = classifier._vectors  # the same encoded examples
+    strict._model = classifier._model  # the same fitted regression
     assert strict.classify("江心屿几点开门").intent == "unknown"
     assert classifier.classify("江心屿几点开门", catalogue_cache.cut("江心屿几点开门")).intent == (
         "opening_hours"
@@ -68,3 +68,27 @@ def test_keywords_count_as_words_not_as_characters_inside_words() -> None:
     assert "human" in keyword_hits("转人工", ["转", "人工"])
     assert "cancel_booking" in keyword_hits("please cancel it", [])
     assert "cancel_booking" not in keyword_hits("cancellation policy?", [])
+
+
+def test_a_keyword_is_no_typo_of_another_intents_keyword() -> None:
+    # "charge" is one letter from the complaint's "charged", and a word of the price's own.
+    hits = keyword_hits("is the museum free of charge", [])
+    assert "ticket_price" in hits
+    assert "complaint" not in hits
+    assert "cancel_booking" in keyword_hits("pls cansel it", [])
+
+
+def test_a_question_about_ones_own_booking_outweighs_booking_hours_and_sights_words() -> None:
+    assert keyword_hits("我订过哪些景点", []) == {"my_bookings"}
+    assert keyword_hits("what time is my slot at the museum", []) == {"my_bookings"}
+    assert keyword_hits("看下我明天有没有约", []) == {"my_bookings"}
+    assert "my_bookings" not in keyword_hits("帮我看看有没有预约名额", [])
+
+
+def test_typos_that_no_keyword_catches_are_read_through_character_ngrams(
+    classifier: IntentClassifier,
+) -> None:
+    # No keyword matches these (fuzzy matching starts at 6 letters).
+    for text, intent in (("humann pls", "human"), ("helllo", "greeting")):
+        assert not keyword_hits(text, catalogue_cache.cut(text))
+        assert classifier.classify(text, catalogue_cache.cut(text)).intent == intent
