@@ -51,6 +51,8 @@ SETTLE_WAIT_SECONDS = 240.0
 SETTLED_ANSWERS = 8
 SERVER_STOP_SECONDS = 20.0
 REQUEST_TIMEOUT_SECONDS = 30.0
+# The servers close a keep-alive connection idle for 15 s: a client reconnects before that.
+IDLE_RECONNECT_SECONDS = 10.0
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379"  # each bench adds the number of the db it flushes
 RESULTS_HEADER = """# Benchmark results
@@ -446,6 +448,7 @@ class KeepAliveClient:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.last_used = 0.0
 
     async def request(
         self,
@@ -470,6 +473,8 @@ class KeepAliveClient:
         lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
         try:
             async with asyncio.timeout(limit_seconds):
+                if time.monotonic() - self.last_used > IDLE_RECONNECT_SECONDS:
+                    await self.close()  # the server may be closing it as idle right now
                 if self.writer is None or self.reader is None:
                     self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
                 self.writer.write("\r\n".join(lines).encode() + b"\r\n\r\n" + payload)
@@ -484,6 +489,7 @@ class KeepAliveClient:
             raise
         if "\r\nconnection: close" in head:
             await self.close()
+        self.last_used = time.monotonic()
         return status, answer
 
     async def close(self) -> None:

@@ -1,7 +1,7 @@
 """Ticket release under a flash crowd (抢票): 20,000 visitors within 60 s for 2,000 places.
 
 Usage: .venv/bin/python bench/flash_crowd.py [--visitors N] [--places P] [--seconds S]
-       [--connections C] [--baseline-workers W]
+       [--connections C] [--poll-connections L] [--baseline-workers W]
 
 Two `etour serve` processes on PostgreSQL (database etour_bench_flash, created and dropped) and
 Redis (db 3, flushed), three phases on the same servers:
@@ -9,8 +9,9 @@ Redis (db 3, flushed), three phases on the same servers:
    a time, closed loop, until it is sold out: places booked per second and booking requests/s;
 2. the crowd: another release of P places; N visitors arrive within S seconds, half of them in
    the first 10 s. Each sends one booking (a party of 1-4, most wanting the morning slots),
-   follows the waiting room when queued (polling when the answer says), and on "slot full"
-   tries the first suggested slot once. Requests go over C keep-alive connections per process;
+   follows the waiting room when queued (long polls, over up to L more connections per
+   process), and on "slot full" tries the first suggested slot once. Bookings go over C
+   keep-alive connections per process;
 3. the sold-out burst: as many booking attempts again, closed loop over the same connections,
    for the sold-out release: how fast "no places left" is answered.
 Every request must get booked (201), queued (202, then an outcome), or a clear sold-out answer
@@ -65,6 +66,7 @@ PARTY_SIZES, PARTY_WEIGHTS = [1, 2, 3, 4], [40, 35, 15, 10]
 MAX_PARTY = 4
 FRONT_SECONDS = 10.0  # half of the crowd arrives within this
 REQUEST_SECONDS = 60.0
+LONG_POLL = "GET queue (long poll)"  # waits for the outcome by design: not in "every request"
 GIVE_UP_SECONDS = 300.0  # a visitor still without an outcome after this counts as an error
 SEED = 20261129
 
@@ -78,6 +80,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     # More than a process books at once plus what it lets wait (10 + 200 by default), so the
     # waiting room has to act, as it would behind a proxy passing a crowd's connections on.
     parser.add_argument("--connections", type=int, default=400, help="per server process")
+    parser.add_argument(
+        "--poll-connections", type=int, default=2000, help="per process, for long polls"
+    )
     parser.add_argument("--baseline-workers", type=int, default=100, help="no-crowd bookers")
     add_store_arguments(parser, database=BENCH_DATABASE, redis_db=3)
     args = parser.parse_args(argv)
@@ -180,24 +185,42 @@ class Tally:
         self.latencies_ms.setdefault(kind, []).append((time.perf_counter() - began) * 1000)
 
     def all_latencies(self) -> list[float]:
-        return [ms for values in self.latencies_ms.values() for ms in values]
+        """Every answer's latency but the long polls' (which wait on purpose)."""
+        return [
+            ms for kind, values in self.latencies_ms.items() if kind != LONG_POLL for ms in values
+        ]
 
 
 class Connections:
-    """C keep-alive connections per server process, lent one request at a time."""
+    """C keep-alive connections per server process, lent one request at a time, and as many
+    again for the waiting room's long polls (each held until its outcome or its time is up)."""
 
-    def __init__(self, addresses: list[tuple[str, int]], per_process: int) -> None:
-        self.pools: list[asyncio.Queue[KeepAliveClient]] = []
-        for host, port in addresses:
-            pool: asyncio.Queue[KeepAliveClient] = asyncio.Queue()
-            for _ in range(per_process):
-                pool.put_nowait(KeepAliveClient(host, port))
-            self.pools.append(pool)
+    def __init__(
+        self, addresses: list[tuple[str, int]], per_process: int, polls_per_process: int
+    ) -> None:
+        self.pools = [self._pool(host, port, per_process) for host, port in addresses]
+        self.poll_pools = [self._pool(host, port, polls_per_process) for host, port in addresses]
+
+    @staticmethod
+    def _pool(host: str, port: int, size: int) -> asyncio.Queue[KeepAliveClient]:
+        # Last in, first out: the connections in use stay warm, the rest are never opened.
+        pool: asyncio.Queue[KeepAliveClient] = asyncio.LifoQueue()
+        for _ in range(size):
+            pool.put_nowait(KeepAliveClient(host, port))
+        return pool
 
     async def request(
-        self, process: int, method: str, path: str, body: object, headers: dict[str, str]
+        self,
+        process: int,
+        method: str,
+        path: str,
+        body: object,
+        headers: dict[str, str],
+        *,
+        long_poll: bool = False,
     ) -> tuple[int, dict]:
-        pool = self.pools[process % len(self.pools)]
+        pools = self.poll_pools if long_poll else self.pools
+        pool = pools[process % len(pools)]
         client = await pool.get()
         try:
             status, raw = await client.request(
@@ -211,7 +234,7 @@ class Connections:
             return status, {"error": {"code": "not-json"}}
 
     async def close(self) -> None:
-        for pool in self.pools:
+        for pool in self.pools + self.poll_pools:
             while not pool.empty():
                 await pool.get_nowait().close()
 
@@ -278,7 +301,9 @@ class Visitors:
         while True:
             await asyncio.sleep(place.get("poll_after_seconds", 1.0))
             began = time.perf_counter()
-            status, place = await self.connections.request(n, "GET", place["poll"], None, headers)
+            status, place = await self.connections.request(
+                n, "GET", place["poll"], None, headers, long_poll=True
+            )
             self.tally.note(self._kind("GET", status, place), began)
             if status != 200:
                 return status, place
@@ -292,7 +317,7 @@ class Visitors:
     def _kind(method: str, status: int, answer: dict) -> str:
         if method == "GET":
             code = error_code(status, json.dumps(answer).encode())
-            return "GET queue" if status == 200 else f"GET queue {code}"
+            return LONG_POLL if status == 200 else f"GET queue {code}"
         if status in (201, 202):
             return f"POST {status}"
         return f"POST {error_code(status, json.dumps(answer).encode())}"
@@ -408,7 +433,7 @@ def booking_requests_rate(tally: Tally) -> float:
 
 
 async def run_phases(servers: Servers, releases: dict[str, Release], args) -> Results:
-    connections = Connections(servers.addresses, args.connections)
+    connections = Connections(servers.addresses, args.connections, args.poll_connections)
     try:
         print("baseline: booking without a crowd ...", flush=True)
         baseline = await baseline_phase(releases["baseline"], connections, args.baseline_workers)
@@ -503,7 +528,8 @@ def results_body(results: Results, args: argparse.Namespace, at: datetime) -> st
 - command: `{invoked_command()}`
 - layout: two `etour serve` processes on PostgreSQL (`{BENCH_DATABASE}`, created and dropped) \
 and Redis (db 3, flushed); the load from this process on the same 2 cores, {args.connections} \
-keep-alive connections per server process
+keep-alive connections per server process for bookings and up to \
+{args.poll_connections} more for the waiting room's long polls (each held until its outcome)
 - phases: (1) baseline: a release of {args.places} places in 8 slots, booked by \
 {args.baseline_workers} visitors at a time until sold out; (2) the crowd: another release of \
 {args.places} places, {args.visitors} visitors arriving within {args.seconds:.0f} s (half in \

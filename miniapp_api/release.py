@@ -19,6 +19,7 @@ from server.release import limits, runtime
 from server.release import service as holds
 from server.release.errors import AlreadyQueued, HoldAlreadyActive, QuotaReached
 from server.release.models import SlotHold
+from server.release.waiting_room import LONGEST_WAIT_SECONDS
 from server.reservations import service as reservations
 from server.venues import service as venues
 
@@ -63,18 +64,34 @@ async def refusals_recorded(request: Request, *, slot_id: int | None) -> AsyncIt
 # --- the waiting room ------------------------------------------------------------------------
 
 
+class QueuePoll(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    wait: float = Field(
+        0,
+        ge=0,
+        le=LONGEST_WAIT_SECONDS,
+        description="seconds to wait for the outcome before answering `waiting`",
+    )
+
+
 @bp.get("/queue/<queue_id:str>")
 @openapi.summary("Where the caller's queued booking stands: waiting, or done with its answer")
 @openapi.description(
     "`waiting`: `position` (1 is next, 0 is being booked now) and `estimated_wait_seconds`; "
     "`done`: `http_status` and `answer` (the reservation, or the error) as the booking would "
-    "have answered; `lost`: the server booking it stopped, retry the booking."
+    "have answered; `lost`: the server booking it stopped, retry the booking. With `wait`, "
+    "the answer comes as soon as the outcome is known, or `waiting` after that many seconds."
 )
+@query(QueuePoll)
 @requires(VISITOR)
 async def queue_status(request: Request, queue_id: str) -> HTTPResponse:
+    poll = parse_query(request, QueuePoll)
     return json(
         await request.app.ctx.waiting_room.status(
-            queue_id=queue_id[:64], visitor_id=request.ctx.principal.user_id
+            queue_id=queue_id[:64],
+            visitor_id=request.ctx.principal.user_id,
+            wait_seconds=poll.wait,
         )
     )
 

@@ -68,15 +68,16 @@ async def create_reservation(request: Request) -> HTTPResponse:
         raise InvalidInput(field="Idempotency-Key", detail="1 to 128 characters")
     fingerprint = idempotency.fingerprint(booking.model_dump(exclude_none=True))
 
+    room = app.ctx.waiting_room
+
     async def book_or_queue() -> Answer:
-        if booking.hold_id is None:
-            # A sold-out slot is refused before anything else, the crowd's most common answer.
-            await reservations.refuse_if_sold_out(
-                slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
-            )
-        room = app.ctx.waiting_room
-        if await room.must_queue():
-            place = await room.enqueue(
+        async with room.at_the_door():
+            if booking.hold_id is None:
+                # A sold-out slot is refused before anything else, the crowd's most common answer.
+                await reservations.refuse_if_sold_out(
+                    slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
+                )
+            place = await room.queue_if_busy(
                 visitor_id=visitor_id,
                 request={
                     "visitor_id": visitor_id,
@@ -87,12 +88,14 @@ async def create_reservation(request: Request) -> HTTPResponse:
                     "fingerprint": fingerprint,
                 },
             )
+        if place is not None:
             return 202, place.as_answer()
         async with room.turn():
             return await _book(app, visitor_id=visitor_id, booking=booking, language=language)
 
     async with refusals_recorded(request, slot_id=booking.slot_id):
-        await count_booking_request(request)
+        async with room.at_the_door():
+            await count_booking_request(request)
         if key is None:
             status, answer = await book_or_queue()
         else:

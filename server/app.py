@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
 
     @app.after_server_start
     async def start_release_keepers(app: Sanic) -> None:
-        app.ctx.waiting_room.start_draining(
+        app.ctx.waiting_room.start(
             partial(miniapp_api.reservations.book_queued, app),
             workers=settings.booking_concurrency,
         )
@@ -144,7 +144,7 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
 
     @app.before_server_stop
     async def stop_release_keepers(app: Sanic) -> None:
-        await app.ctx.waiting_room.stop_draining()
+        await app.ctx.waiting_room.stop()
         for task in app.ctx.release_keepers:
             task.cancel()
         await asyncio.gather(*app.ctx.release_keepers, return_exceptions=True)

@@ -12,9 +12,10 @@ from redis.exceptions import RedisError
 
 from server.config import Settings
 
-# Redis connections per server process: commands are short, so this many serve hundreds of
-# requests in flight.
-REDIS_CONNECTIONS = 64
+# Redis connections per server process. A connection is held until its task reads the reply,
+# which under a crowd waits for the busy event loop: too few connections and the booking path
+# queues for one behind the crowd's requests. Redis itself takes thousands.
+REDIS_CONNECTIONS = 256
 
 
 def connect_redis(settings: Settings) -> Redis:

@@ -169,6 +169,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         single_process=args.workers == 1,
+        # A crowd opens hundreds of connections at once: Sanic's default queue of 100 pending
+        # connections would reset the rest.
+        backlog=1024,
         access_log=False,
         motd=False,
     )

@@ -20,9 +20,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from server.errors import TokenExpired, TokenInvalid
 
-# Genuine tokens remembered per signer (see `verify`): a gate's or an office's few hundred
-# sessions fit many times over; past this the oldest is forgotten and checked again if it returns.
-REMEMBERED_TOKENS = 4096
+# Genuine tokens remembered per signer (see `verify`): a release's crowd of tens of thousands of
+# visitors polling and retrying fits (an Ed25519 check costs more CPU than the rest of a refusal);
+# about 16 MB at most. Past this the oldest is forgotten and checked again if it returns.
+REMEMBERED_TOKENS = 32_768
 
 
 def derive_key(secret: bytes, label: str) -> bytes:

@@ -5,8 +5,10 @@ Each server process books at most `concurrency` at a time and lets at most `back
 for their turn in memory. Beyond that, or while anyone is queued (so nobody jumps the queue),
 a booking request is queued in Redis and answered 202 at once; every process drains the queue,
 oldest first, through the same booking path at the rate that path sustains, and keeps each
-outcome for the visitor to fetch. A visitor holds one place in the queue at most. The queued
-request's personal data is encrypted by the caller and deleted once it has been used.
+outcome for the visitor to fetch. The visitor's poll waits for that outcome (a long poll, woken
+through Redis pub/sub by whichever process stored it), so waiting costs no requests. A visitor
+holds one place in the queue at most. The queued request's personal data is encrypted by the
+caller and deleted once it has been used.
 
 The keys share one hash tag, so the scripts also run on Redis Cluster.
 """
@@ -14,6 +16,7 @@ The keys share one hash tag, so the scripts also run on Redis Cluster.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -40,13 +43,18 @@ _DONE_PER_SECOND = "release:{wr}:done:"
 TICKET_TTL_SECONDS = 1800
 # A request taken out but without an outcome after this long died with its process.
 LOST_AFTER_SECONDS = 120
-_RATE_WINDOW_SECONDS = 10
+RATE_WINDOW_SECONDS = 10
 _FALLBACK_SECONDS_PER_BOOKING = 0.05
-_POLL_MIN_SECONDS = 2.0
-_POLL_MAX_SECONDS = 15.0
+# How long a poll may wait for its outcome: well within proxies' and Sanic's response timeouts.
+LONGEST_WAIT_SECONDS = 25
+_DONE_CHANNEL = "release:{wr}:done"  # the id of each queued request whose outcome is stored
+_LISTEN_SECONDS = 1.0
 
-# Give the visitor one place (or name the one they have), number it and queue it, atomically.
-_ENQUEUE = """
+# Queue the request if the queue is busy (or the caller must queue anyway): give the visitor one
+# place (or name the one they have), number it, queue it, and say where it stands, atomically.
+# KEYS: queue, numbers, ticket, visitor, served, then the done-per-second counters of the window.
+_QUEUE_IF_BUSY = """
+if ARGV[5] == '0' and redis.call('LLEN', KEYS[1]) == 0 then return {2} end
 if not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'EX', ARGV[4]) then
   return {0, redis.call('GET', KEYS[4])}
 end
@@ -55,7 +63,21 @@ redis.call('HSET', KEYS[3], 'visitor', ARGV[2], 'number', number, 'state', 'wait
   'request', ARGV[3])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 redis.call('RPUSH', KEYS[1], ARGV[1])
-return {1, tostring(number)}
+local done = 0
+for i = 6, #KEYS do done = done + tonumber(redis.call('GET', KEYS[i]) or '0') end
+return {1, number, tonumber(redis.call('GET', KEYS[5]) or '0'), done}
+"""
+
+# A queued request's state, with the queue's progress, in one round trip.
+# KEYS: ticket, served, then the done-per-second counters of the window.
+_STATUS = """
+local done = 0
+for i = 3, #KEYS do done = done + tonumber(redis.call('GET', KEYS[i]) or '0') end
+local ticket = redis.call('HMGET', KEYS[1], 'visitor', 'state', 'number', 'started',
+  'http_status', 'answer')
+local answer = {tonumber(redis.call('GET', KEYS[2]) or '0'), done}
+for i = 1, 6 do answer[i + 2] = ticket[i] end
+return answer
 """
 
 # Take the oldest request out, count it served and mark it running, atomically: a process dying
@@ -85,6 +107,14 @@ class QueuePlace:
     position: int
     estimated_wait_seconds: float
 
+    @classmethod
+    def of(cls, queue_id: str, number: int, served: int, done_in_window: int) -> QueuePlace:
+        """The place of request `number` when `served` have been taken out of the queue."""
+        position = max(number - served, 0)
+        per_second = done_in_window / RATE_WINDOW_SECONDS
+        seconds_each = 1 / per_second if per_second else _FALLBACK_SECONDS_PER_BOOKING
+        return cls(queue_id, position, position * seconds_each)
+
     def as_answer(self) -> dict[str, Any]:
         """The JSON a client polls."""
         return {
@@ -92,11 +122,10 @@ class QueuePlace:
             "queue_id": self.queue_id,
             "position": self.position,
             "estimated_wait_seconds": round(self.estimated_wait_seconds, 1),
-            "poll": f"/api/v1/queue/{self.queue_id}",
-            # Every poll costs the booking path CPU: come back when the turn should have come.
-            "poll_after_seconds": round(
-                min(max(self.estimated_wait_seconds, _POLL_MIN_SECONDS), _POLL_MAX_SECONDS), 1
-            ),
+            # The poll waits for the outcome (up to LONGEST_WAIT_SECONDS): a waiting visitor
+            # costs an open connection, not a request every few seconds.
+            "poll": f"/api/v1/queue/{self.queue_id}?wait={LONGEST_WAIT_SECONDS}",
+            "poll_after_seconds": 0,
         }
 
 
@@ -106,20 +135,28 @@ class WaitingRoom:
     def __init__(self, redis: Redis, *, concurrency: int, backlog: int) -> None:
         self._redis = redis
         self._permits = asyncio.Semaphore(concurrency)
+        self._door = asyncio.Semaphore(concurrency)
         self._backlog = backlog
         self._waiting_here = 0
-        self._enqueue = redis.register_script(_ENQUEUE)
+        self._queue_if_busy = redis.register_script(_QUEUE_IF_BUSY)
+        self._status = redis.register_script(_STATUS)
         self._take = redis.register_script(_TAKE)
-        self._drainers: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task] = []
+        # Long polls of this process waiting for an outcome, by queue id.
+        self._waiters: dict[str, set[asyncio.Future]] = {}
 
-    async def must_queue(self) -> bool:
-        """True when a new booking request should be queued rather than booked now."""
-        if self._permits.locked() and self._waiting_here >= self._backlog:
-            return True
-        try:
-            return await self._redis.llen(_QUEUE) > 0
-        except RedisError:
-            return False  # no queue without Redis: the booking path itself still holds
+    def _full_here(self) -> bool:
+        return self._permits.locked() and self._waiting_here >= self._backlog
+
+    @asynccontextmanager
+    async def at_the_door(self) -> AsyncIterator[None]:
+        """Hold one of this process's places for a booking request's checks before its turn."""
+        # A crowd's requests (rate limits, the sold-out check, queueing) each cost little, but
+        # thousands at once crowd the event loop: every step of the bookings in progress then
+        # waits behind them, and the booking rate falls. So they take turns too, as many at once
+        # as the booking path books; the rest wait in the server without costing CPU.
+        async with self._door:
+            yield
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
@@ -134,60 +171,118 @@ class WaitingRoom:
         finally:
             self._permits.release()
 
-    async def enqueue(self, *, visitor_id: int, request: dict[str, str]) -> QueuePlace:
-        """Queue a visitor's request; AlreadyQueued if they have a place already."""
-        queue_id = secrets.token_urlsafe(12)
-        added, value = await self._enqueue(
-            keys=[_QUEUE, _NUMBERS, _TICKET + queue_id, _VISITOR + str(visitor_id)],
-            args=[queue_id, visitor_id, json.dumps(request), TICKET_TTL_SECONDS],
-        )
-        if not int(added):
-            raise AlreadyQueued(queue_id=value)
-        return await self._place(queue_id, int(value))
+    async def queue_if_busy(self, *, visitor_id: int, request: dict[str, str]) -> QueuePlace | None:
+        """Queue the request when this process is full or others queue already (so nobody jumps
+        the queue), and say where it stands; None when it may be booked now.
 
-    async def status(self, *, queue_id: str, visitor_id: int) -> dict[str, Any]:
-        """A visitor's queued request: waiting (position, wait) or done (the booking's answer)."""
-        ticket = await self._redis.hgetall(_TICKET + queue_id)
-        if not ticket or ticket.get("visitor") != str(visitor_id):
+        AlreadyQueued if the visitor has a place already.
+        """
+        queue_id = secrets.token_urlsafe(12)
+        try:
+            answer = await self._queue_if_busy(
+                keys=[
+                    _QUEUE,
+                    _NUMBERS,
+                    _TICKET + queue_id,
+                    _VISITOR + str(visitor_id),
+                    _SERVED,
+                    *_rate_window_keys(),
+                ],
+                args=[
+                    queue_id,
+                    visitor_id,
+                    json.dumps(request),
+                    TICKET_TTL_SECONDS,
+                    int(self._full_here()),
+                ],
+            )
+        except RedisError:
+            return None  # no queue without Redis: the booking path itself still holds
+        if answer[0] == 2:
+            return None
+        if answer[0] == 0:
+            raise AlreadyQueued(queue_id=answer[1])
+        _, number, served, done = answer
+        return QueuePlace.of(queue_id, int(number), int(served), int(done))
+
+    async def status(
+        self, *, queue_id: str, visitor_id: int, wait_seconds: float = 0
+    ) -> dict[str, Any]:
+        """A visitor's queued request: waiting (position, wait) or done (the booking's answer).
+
+        With `wait_seconds`, a waiting request's answer waits until its outcome is known or
+        the time is up, whichever comes first.
+        """
+        if wait_seconds <= 0:
+            return await self._status_now(queue_id, visitor_id)
+        outcome = asyncio.get_running_loop().create_future()
+        waiters = self._waiters.setdefault(queue_id, set())
+        waiters.add(outcome)
+        try:
+            # Registered before reading: an outcome stored after this read still wakes us.
+            answer = await self._status_now(queue_id, visitor_id)
+            if answer["status"] != "waiting":
+                return answer
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait_seconds):
+                    await outcome
+            return await self._status_now(queue_id, visitor_id)
+        finally:
+            waiters.discard(outcome)
+            if not waiters:
+                self._waiters.pop(queue_id, None)
+
+    async def _status_now(self, queue_id: str, visitor_id: int) -> dict[str, Any]:
+        served, done, owner, state, number, started, http_status, answer = await self._status(
+            keys=[_TICKET + queue_id, _SERVED, *_rate_window_keys()]
+        )
+        if owner != str(visitor_id):
             raise QueueTicketNotFound(queue_id=queue_id)
-        if ticket["state"] == "done":
+        if state == "done":
             return {
                 "status": "done",
                 "queue_id": queue_id,
-                "http_status": int(ticket["http_status"]),
-                "answer": json.loads(ticket["answer"]),
+                "http_status": int(http_status),
+                "answer": json.loads(answer),
             }
-        if ticket["state"] == "running" and time.time() - float(ticket["started"]) > (
-            LOST_AFTER_SECONDS
-        ):
+        if state == "running" and time.time() - float(started) > LOST_AFTER_SECONDS:
             return {"status": "lost", "queue_id": queue_id}
-        return (await self._place(queue_id, int(ticket["number"]))).as_answer()
+        return QueuePlace.of(queue_id, int(number), int(served), int(done)).as_answer()
 
-    async def _place(self, queue_id: str, number: int) -> QueuePlace:
-        now = int(time.time())
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(_SERVED)
-            pipe.mget(
-                [f"{_DONE_PER_SECOND}{now - back}" for back in range(1, 1 + _RATE_WINDOW_SECONDS)]
-            )
-            served, recent = await pipe.execute()
-        position = max(number - int(served or 0), 0)
-        per_second = sum(int(count or 0) for count in recent) / _RATE_WINDOW_SECONDS
-        seconds_each = 1 / per_second if per_second else _FALLBACK_SECONDS_PER_BOOKING
-        return QueuePlace(queue_id, position, position * seconds_each)
+    def start(self, book: Callable[[QueuedRequest], Awaitable[Outcome]], *, workers: int) -> None:
+        """Start `workers` tasks that take queued requests, oldest first, and book them, and
+        the listener that wakes this process's long polls when their outcome is stored."""
+        self._tasks = [asyncio.create_task(self._drain(book)) for _ in range(workers)]
+        self._tasks.append(asyncio.create_task(self._listen()))
 
-    def start_draining(
-        self, book: Callable[[QueuedRequest], Awaitable[Outcome]], *, workers: int
-    ) -> None:
-        """Start `workers` tasks that take queued requests, oldest first, and book them."""
-        self._drainers = [asyncio.create_task(self._drain(book)) for _ in range(workers)]
-
-    async def stop_draining(self) -> None:
-        """Stop the drain tasks (a request taken but not finished is reported lost)."""
-        for task in self._drainers:
+    async def stop(self) -> None:
+        """Stop draining and listening (a request taken but not finished is reported lost)."""
+        for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._drainers, return_exceptions=True)
-        self._drainers = []
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _listen(self) -> None:
+        # One subscription per process: an outcome stored by any process wakes the long polls
+        # here. A message missed while Redis is away only makes a long poll run its full time.
+        while True:
+            stop_if_cancelled()
+            try:
+                async with self._redis.pubsub(ignore_subscribe_messages=True) as listener:
+                    await listener.subscribe(_DONE_CHANNEL)
+                    while True:
+                        stop_if_cancelled()
+                        message = await listener.get_message(timeout=_LISTEN_SECONDS)
+                        if message is not None:
+                            self._wake(message["data"])
+            except (RedisError, OSError):
+                stop_if_cancelled()
+                await asyncio.sleep(1.0)
+
+    def _wake(self, queue_id: str) -> None:
+        for outcome in self._waiters.get(queue_id, ()):
+            if not outcome.done():
+                outcome.set_result(None)
 
     async def _drain(self, book: Callable[[QueuedRequest], Awaitable[Outcome]]) -> None:
         # LPOP and a short sleep, not BLPOP: a blocking pop cancelled at shutdown may still take
@@ -231,6 +326,13 @@ class WaitingRoom:
             pipe.hdel(key, "request")  # the personal data is not kept once used
             pipe.delete(_VISITOR + taken[2])
             pipe.incr(second)
-            pipe.expire(second, 2 * _RATE_WINDOW_SECONDS)
+            pipe.expire(second, 2 * RATE_WINDOW_SECONDS)
+            pipe.publish(_DONE_CHANNEL, queue_id)
             await pipe.execute()
         return True
+
+
+def _rate_window_keys() -> list[str]:
+    # The counters of the last whole seconds: how fast the queue has been served lately.
+    now = int(time.time())
+    return [f"{_DONE_PER_SECOND}{now - back}" for back in range(1, 1 + RATE_WINDOW_SECONDS)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from functools import partial
 
 import pytest
@@ -34,7 +35,7 @@ async def test_a_crowd_is_queued_in_order_and_every_queued_request_gets_its_outc
     venue = await make_reservable_venue()
     slot = await make_slot(venue, capacity=6)
     room = server.app.ctx.waiting_room
-    await room.stop_draining()  # hold the queue still while the crowd arrives
+    await room.stop()  # hold the queue still while the crowd arrives
     tokens = [(await make_visitor_token(server.app))[1] for _ in range(8)]
     queued = []
     for n, token in enumerate(tokens):
@@ -43,7 +44,7 @@ async def test_a_crowd_is_queued_in_order_and_every_queued_request_gets_its_outc
         assert answer.status_code == 202, answer.text
         queued.append(answer.json())
     assert [q["position"] for q in queued] == list(range(1, 9))
-    assert all(q["poll"] == f"/api/v1/queue/{q['queue_id']}" for q in queued)
+    assert all(q["poll"] == f"/api/v1/queue/{q['queue_id']}?wait=25" for q in queued)
     # The queued names and ID numbers are not readable in Redis.
     redis = server.app.ctx.redis
     dump = " ".join([str(await redis.hgetall(key)) for key in await redis.keys("release:*ticket*")])
@@ -53,7 +54,7 @@ async def test_a_crowd_is_queued_in_order_and_every_queued_request_gets_its_outc
         twice = await book(server.client, tokens[0], slot.id, people(1, first_sequence=90))
     assert twice.status_code == 409 and twice.json()["error"]["queue_id"] == queued[0]["queue_id"]
 
-    room.start_draining(partial(book_queued, server.app), workers=1)
+    room.start(partial(book_queued, server.app), workers=1)
     outcomes = [
         await wait_for_outcome(server, token, q["queue_id"])
         for token, q in zip(tokens, queued, strict=True)
@@ -87,3 +88,38 @@ async def test_a_retry_of_a_queued_request_gets_its_final_answer(server):
         f"/api/v1/queue/{first.json()['queue_id']}", headers=bearer(other)
     )
     assert peek.status_code == 404
+
+
+async def test_a_long_poll_answers_as_soon_as_the_outcome_is_stored(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=3)
+    _, token = await make_visitor_token(server.app)
+    room = server.app.ctx.waiting_room
+    await room.stop()
+    async with room.turn():
+        queued = await book(server.client, token, slot.id, people(1))
+    assert queued.status_code == 202 and queued.json()["poll_after_seconds"] == 0
+    poll = queued.json()["poll"]
+    # Nobody drains: the poll waits its whole time and says where the request stands.
+    began = time.monotonic()
+    still = await server.client.get(poll.replace("wait=25", "wait=0.5"), headers=bearer(token))
+    assert still.status_code == 200 and still.json()["status"] == "waiting"
+    assert still.json()["position"] == 1 and time.monotonic() - began >= 0.5
+    # Now a poll waits, the queue is drained meanwhile, and the outcome comes at once (woken
+    # through Redis by whichever process stored it), long before the 25 s are up.
+    waiting = asyncio.create_task(server.client.get(poll, headers=bearer(token)))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    began = time.monotonic()
+    room.start(partial(book_queued, server.app), workers=1)
+    answered = await asyncio.wait_for(waiting, timeout=10)
+    assert answered.status_code == 200 and answered.json()["status"] == "done"
+    assert answered.json()["http_status"] == 201 and time.monotonic() - began < 5
+
+
+@pytest.mark.parametrize("wait", ["-1", "26", "soon"])
+async def test_a_poll_with_a_bad_wait_is_refused(server, wait):
+    _, token = await make_visitor_token(server.app)
+    answer = await server.client.get(f"/api/v1/queue/abc?wait={wait}", headers=bearer(token))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == "wait"
