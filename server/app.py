@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
             app.ctx.redis,
             concurrency=settings.booking_concurrency,
             backlog=settings.booking_backlog,
+            door=settings.booking_door,
         )
         runtime.install(
             runtime.ReleaseRuntime(BookingLimits.from_settings(settings), app.ctx.mirror)

@@ -79,9 +79,14 @@ class Settings(BaseSettings):
         4.0, gt=0, le=15, validation_alias=AliasChoices("ETOUR_WALKING_SPEED_KMH")
     )
     # Ticket release under a flash crowd (抢票): each process books this many at a time and lets
-    # this many more wait in memory; beyond that, requests wait in the shared FIFO queue.
+    # this many more wait in memory; beyond that, requests wait in the shared FIFO queue. Before
+    # that, at most `booking_door` requests per process are checked (rates, sold out, queue) at
+    # once, so the bookings in progress keep their share of the event loop.
     booking_concurrency: int = Field(
         10, ge=1, le=200, validation_alias=AliasChoices("ETOUR_BOOKING_CONCURRENCY")
+    )
+    booking_door: int = Field(
+        10, ge=1, le=1000, validation_alias=AliasChoices("ETOUR_BOOKING_DOOR")
     )
     booking_backlog: int = Field(
         200, ge=0, le=100_000, validation_alias=AliasChoices("ETOUR_BOOKING_BACKLOG")

@@ -132,10 +132,10 @@ class QueuePlace:
 class WaitingRoom:
     """One process's door to the booking path, and its share of draining the shared queue."""
 
-    def __init__(self, redis: Redis, *, concurrency: int, backlog: int) -> None:
+    def __init__(self, redis: Redis, *, concurrency: int, backlog: int, door: int) -> None:
         self._redis = redis
         self._permits = asyncio.Semaphore(concurrency)
-        self._door = asyncio.Semaphore(concurrency)
+        self._door = asyncio.Semaphore(door)
         self._backlog = backlog
         self._waiting_here = 0
         self._queue_if_busy = redis.register_script(_QUEUE_IF_BUSY)
@@ -153,8 +153,8 @@ class WaitingRoom:
         """Hold one of this process's places for a booking request's checks before its turn."""
         # A crowd's requests (rate limits, the sold-out check, queueing) each cost little, but
         # thousands at once crowd the event loop: every step of the bookings in progress then
-        # waits behind them, and the booking rate falls. So they take turns too, as many at once
-        # as the booking path books; the rest wait in the server without costing CPU.
+        # waits behind them, and the booking rate falls. So they take turns too, a few at once;
+        # the rest wait in the server without costing CPU.
         async with self._door:
             yield
 
