@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import platform
@@ -32,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -583,6 +584,18 @@ def update_results_file(name: str, body: str) -> None:
 Measured = TypeVar("Measured")
 
 
+@contextlib.contextmanager
+def _only_run(name: str) -> Iterator[None]:
+    # Two runs of one benchmark would share its database and Redis db: each would drop the
+    # other's data, and one's servers would take the other's queued requests (slot_not_found).
+    with open(Path(tempfile.gettempdir()) / f"etour-bench-{name}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BenchError("another run of this benchmark is in progress") from None
+        yield
+
+
 def run_in_temp_dir(
     name: str, run: Callable[[Path], Measured], *, prefix: str = "etour-bench-", stopped: str = ""
 ) -> Measured:
@@ -592,7 +605,7 @@ def run_in_temp_dir(
     `stopped` says what the run had stopped by then, e.g. "the servers were stopped".
     """
     try:
-        with tempfile.TemporaryDirectory(prefix=prefix) as data_dir:
+        with _only_run(name), tempfile.TemporaryDirectory(prefix=prefix) as data_dir:
             return run(Path(data_dir))
     except BenchError as problem:
         print(f"{name}: {problem}", file=sys.stderr)
