@@ -72,6 +72,9 @@ async def create_reservation(request: Request) -> HTTPResponse:
 
     async def book_or_queue() -> Answer:
         async with room.at_the_door():
+            # Counted here, not before the Idempotency-Key's replay: a retry of an answered
+            # request costs one read, and the crowd waits its turn at the door only once.
+            await count_booking_request(request)
             if booking.hold_id is None:
                 # A sold-out slot is refused before anything else, the crowd's most common answer.
                 await reservations.refuse_if_sold_out(
@@ -94,8 +97,6 @@ async def create_reservation(request: Request) -> HTTPResponse:
             return await _book(app, visitor_id=visitor_id, booking=booking, language=language)
 
     async with refusals_recorded(request, slot_id=booking.slot_id):
-        async with room.at_the_door():
-            await count_booking_request(request)
         if key is None:
             status, answer = await book_or_queue()
         else:
