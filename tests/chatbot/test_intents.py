@@ -46,11 +46,12 @@ def test_dev_set_accuracy_is_above_95_percent_for_every_intent(
 def test_held_out_accuracy_does_not_fall_below_what_was_measured(
     classifier: IntentClassifier,
 ) -> None:
-    # A guard against regressions, set below the measured figures (test 95.6%, test2 88.9% on
-    # 2026-11-29): the held-out sets are measured, never tuned on.
+    # A guard against regressions, set below the measured figures (test 97.6%, test2 98.0%,
+    # test3 94.4% on 2026-11-29, after the regression on embeddings and n-grams): the held-out
+    # sets are measured, never tuned on.
     for source in TEST_SETS.values():
         report = evaluate(classifier, load_examples(source), catalogue_cache.cut)
-        assert report.accuracy >= 0.85, (source, report.misses)
+        assert report.accuracy >= 0.9, (source, report.misses)
 
 
 def test_below_the_threshold_the_answer_is_unknown(classifier: IntentClassifier) -> None:
