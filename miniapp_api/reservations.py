@@ -34,12 +34,20 @@ def _answer(app: Sanic, language: str, reservation: Reservation) -> dict:
     return shaped.model_dump(mode="json")
 
 
-async def _book(app: Sanic, *, visitor_id: int, booking: ReservationIn, language: str) -> Answer:
+async def _book(
+    app: Sanic,
+    *,
+    visitor_id: int,
+    booking: ReservationIn,
+    language: str,
+    sold_out_checked: bool = False,
+) -> Answer:
     reservation = await reservations.reserve(
         visitor_id=visitor_id,
         slot_id=booking.slot_id,
         people=[reservations.Person(v.name, v.id_number) for v in booking.visitors],
         hold_id=booking.hold_id,
+        sold_out_checked=sold_out_checked,
         now=local_now(),
         cipher=app.ctx.cipher,
     )
@@ -94,7 +102,15 @@ async def create_reservation(request: Request) -> HTTPResponse:
         if place is not None:
             return 202, place.as_answer()
         async with room.turn():
-            return await _book(app, visitor_id=visitor_id, booking=booking, language=language)
+            # Checked at the door a moment ago; a queued request is checked again when its
+            # turn comes (book_queued), as the slot may have sold out meanwhile.
+            return await _book(
+                app,
+                visitor_id=visitor_id,
+                booking=booking,
+                language=language,
+                sold_out_checked=True,
+            )
 
     async with refusals_recorded(request, slot_id=booking.slot_id):
         if key is None:

@@ -517,6 +517,7 @@ async def reserve(
     now: datetime,
     cipher: personal_data.FieldCipher,
     hold_id: int | None = None,
+    sold_out_checked: bool = False,
     guard_capacity: bool = True,
 ) -> Reservation:
     """Book places in a slot for one to five named people, never beyond any cap.
@@ -527,11 +528,12 @@ async def reserve(
     already booked at the venue that day is refused by the claims' unique key, also under
     concurrency. With `hold_id` the places come from the visitor's live hold instead.
     Before any of it, a slot the Redis mirror knows to be full is refused without a database
-    transaction. `guard_capacity=False` exists only for the test canary that proves the
-    concurrency test catches an oversell.
+    transaction (unless the caller did that a moment ago: `sold_out_checked`).
+    `guard_capacity=False` exists only for the test canary that proves the concurrency test
+    catches an oversell.
     """
     release = runtime.current()
-    if hold_id is None:
+    if hold_id is None and not sold_out_checked:
         await refuse_if_sold_out(slot_id=slot_id, party=len(people), now=now)
     bookable = await bookable_slot(slot_id, now)
     slot, venue = bookable.slot, bookable.venue
