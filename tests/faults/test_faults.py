@@ -42,11 +42,15 @@ from proof.processes import (
 from faults.conftest import once_per_run
 from faults.services import OwnPostgres, OwnRedis
 from server.config import Settings
+from server.reservations.models import TimeSlot
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, once_per_run]
 
-BOOKINGS = 400
-CAPACITY = 300  # room for most: the 201s keep coming while the fault lasts
+BOOKINGS = 1000
+CAPACITY = 800  # room for most: the 201s keep coming while the fault lasts
+# The fault comes once this many places are booked: well under way, far from the end, however
+# fast the booking path is (a fixed delay let a faster path fill the slot before the fault).
+BREAK_AT_BOOKED = CAPACITY // 4
 IN_FLIGHT_PER_SERVER = 20
 BUDGET_SECONDS = 180
 OUTAGE_SECONDS = 4
@@ -67,7 +71,8 @@ async def load_with_fault(
     break_it: Callable[[], Awaitable[None]],
     mend_it: Callable[[], Awaitable[None]],
 ) -> tuple[int, list[Answer]]:
-    """Run the bookings; once a quarter are answered, break, wait, mend. The slot and answers."""
+    """Run the bookings; once a quarter of the places are booked, break, wait, mend. The slot
+    and the answers."""
     slot = await make_slot(await make_reservable_venue(), capacity=CAPACITY)
     bookings = await bookings_for(signing_app_for(settings), [1] * BOOKINGS)
     load = asyncio.create_task(
@@ -80,9 +85,11 @@ async def load_with_fault(
             idempotency_keys=True,
         )
     )
-    # Break it while requests are in flight: after the first answers, well before the last.
-    await asyncio.sleep(1.5)
-    assert not load.done(), "the load finished before the fault: make it longer"
+    # Break it while requests are in flight: after the first bookings, well before the last.
+    async with asyncio.timeout(BUDGET_SECONDS):
+        while (await TimeSlot.get(id=slot.id)).booked < BREAK_AT_BOOKED:
+            assert not load.done(), "the load finished before the fault: make it longer"
+            await asyncio.sleep(0.02)
     await break_it()
     await asyncio.sleep(OUTAGE_SECONDS)
     await mend_it()
