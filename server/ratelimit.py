@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from server.errors import RateLimited
 
@@ -28,8 +27,6 @@ for i, key in ipairs(KEYS) do
 end
 return {0, 0}
 """
-# Redis names scripts by their SHA-1 (not a security use).
-_COUNT_SHA = hashlib.sha1(_COUNT.encode(), usedforsecurity=False).hexdigest()
 
 
 async def count_request(redis: Redis, *, limits: list[tuple[str, str, int]], window: int) -> None:
@@ -38,13 +35,13 @@ async def count_request(redis: Redis, *, limits: list[tuple[str, str, int]], win
     A window starts at a subject's first request. Redis being down lets requests through (the
     database's own rules still hold): a limiter must not be an outage.
     """
-    keys = [f"rl:{name}:{subject}" for name, subject, _ in limits]
-    arguments = [*keys, *(limit for _, _, limit in limits), window]
+    # As the other scripts run: by their SHA-1, sent once more if Redis has not seen it.
+    count = redis.register_script(_COUNT)
     try:
-        try:
-            over, seconds_left = await redis.evalsha(_COUNT_SHA, len(keys), *arguments)
-        except NoScriptError:  # a new or restarted Redis: send the script itself once
-            over, seconds_left = await redis.eval(_COUNT, len(keys), *arguments)
+        over, seconds_left = await count(
+            keys=[f"rl:{name}:{subject}" for name, subject, _ in limits],
+            args=[*(limit for _, _, limit in limits), window],
+        )
     except RedisError:
         log.warning("Redis unavailable: rate limits %s not applied", [n for n, _, _ in limits])
         return
