@@ -178,6 +178,8 @@ class WaitingRoom:
         AlreadyQueued if the visitor has a place already.
         """
         queue_id = secrets.token_urlsafe(12)
+        # The request goes along even when it will not be queued: a few hundred bytes more,
+        # where asking first would cost every booking a second round trip.
         try:
             answer = await self._queue_if_busy(
                 keys=[
