@@ -126,9 +126,12 @@ async def test_stale_timestamps_and_reused_nonces_are_refused(client) -> None:
     assert stale[0] == 403
     future = await wechat.post(text_message("你好"), timestamp=int(time.time()) + 301)
     assert future[0] == 403
-    first = await wechat.post(text_message("你好"), nonce="nonce-once")
+    # A replay is the same signed request again: same timestamp, same nonce. Pinning the timestamp
+    # keeps the two posts one request even when a second boundary falls between them.
+    sent_at = int(time.time())
+    first = await wechat.post(text_message("你好"), timestamp=sent_at, nonce="nonce-once")
     assert first[0] == 200
-    replayed = await wechat.post(text_message("你好"), nonce="nonce-once")
+    replayed = await wechat.post(text_message("你好"), timestamp=sent_at, nonce="nonce-once")
     assert replayed[0] == 403
     assert await ChatTurn.all().count() == 1
 
