@@ -295,12 +295,14 @@ def wait_until_healthy(server: subprocess.Popen, base_url: str) -> None:
 
 
 def wait_until_settled(base_url: str) -> str:
-    """Wait until the server's embedding model is no longer warming; return its last state.
+    """Wait until the server's embedding model and chatbot are no longer warming; return the
+    model's last state.
 
     Each server process loads the recommendation model in a background thread after start
-    (seconds of CPU-bound imports holding the GIL): measuring before it is done would measure
-    the warm-up. With several workers behind one port a request reaches any of them, so the
-    state must hold for several fresh connections in a row.
+    (seconds of CPU-bound imports holding the GIL), then fits the chatbot's classifier unless an
+    earlier start kept the fit: measuring before it is done would measure the warm-up. With
+    several workers behind one port a request reaches any of them, so the state must hold for
+    several fresh connections in a row.
     """
     import httpx
 
@@ -308,7 +310,10 @@ def wait_until_settled(base_url: str) -> str:
     settled_in_a_row, state = 0, "unknown"
     while time.monotonic() < deadline:
         try:
-            state = httpx.get(f"{base_url}/healthz", timeout=10.0).json().get("embeddings", "-")
+            health = httpx.get(f"{base_url}/healthz", timeout=10.0).json()
+            state = health.get("embeddings", "-")
+            if health.get("chat") == "warming":
+                state = "warming"  # the chatbot's fit: seconds of CPU in each process
         except (httpx.HTTPError, ValueError):
             state = "no answer"
         settled_in_a_row = settled_in_a_row + 1 if state not in ("warming", "no answer") else 0

@@ -539,7 +539,8 @@ split evenly; each gate a venue_staff account of the venue on one keep-alive HTT
 connection from the bench process (which shares the 2 cores), body `{{"qr", "gate"}}`; a scan \
 counts when the answer says admitted and names the gate; first closed loop (each gate scans \
 again as soon as answered){paced}
-- the HTTP phases start once /healthz shows the servers' embedding model no longer warming
+- the HTTP phases start once /healthz shows the servers' embedding model and chatbot no longer \
+warming
 
 {results_table(outcome)}
 

@@ -474,7 +474,8 @@ port with the clients split evenly between the ports\
 {"; then `etour serve --workers 2` on one port" if args.shared_socket else ""}; each client one \
 keep-alive HTTP/1.1 connection from the bench process (which shares the 2 cores), {keys}; \
 "connections per process" is what `ss` showed at the end of the phase
-- each HTTP phase starts once /healthz shows the servers' embedding model no longer warming \
+- each HTTP phase starts once /healthz shows the servers' embedding model and chatbot no longer \
+warming \
 (the model loads in a background thread after start): {settled}
 
 {results_table(outcome)}

@@ -74,7 +74,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> None:
         if args.visitor is not None:
             await accounts.get_visitor(visitor_id=args.visitor)
         print("loading the language model ...", flush=True)
-        classifier = classifier_for(recommender.embedder)
+        classifier = classifier_for(recommender.embedder, fitted_dir=settings.cache_dir)
         await asyncio.to_thread(classifier.prepare)
         tools = dialogue.Tools(
             redis=redis,

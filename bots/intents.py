@@ -1,6 +1,7 @@
 """What a visitor wants: sentence embeddings and character n-grams, plus keyword evidence.
 
-A softmax regression, fitted once per process on the example utterances (bots/data/train.jsonl),
+A softmax regression, fitted on the example utterances (bots/data/train.jsonl) and kept in a
+file under the data directory so that a restarted process loads it instead of fitting again,
 reads two views of a message: its sentence embedding (recommend's embedder), which knows that
 "how much to get in" and 门票多少钱 mean the same, and its character n-grams, which see through
 the typos and short fragments an embedding blurs (cancle, tiket, 取xiao预约). Each intent's
@@ -11,13 +12,17 @@ guessing.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import math
+import os
 import re
 import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,6 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from recommend.embedder import Embedder, normalised
+
+log = logging.getLogger("etour.chat")
 
 # The label set of API.md, in its order.
 INTENTS = (
@@ -60,6 +67,8 @@ NGRAM_SIZES = (1, 2, 3)  # characters of a word (a run of Chinese is one word), 
 L2_PENALTY = 3e-4
 FIT_STEPS = 200
 LEARNING_RATE = 0.05
+# Bump when the fit or the features change in a way the fitted file's digest cannot see.
+FITTED_FORMAT = 1
 KEYWORD_BONUS = 0.3  # added to a probability: keyword evidence outweighs a near tie
 # Below this score the answer is unknown. Off-topic messages are mostly caught by the unknown
 # examples themselves; a higher threshold (0.45) turned away more real questions than it caught.
@@ -332,10 +341,12 @@ class IntentClassifier:
         examples: Sequence[Example],
         *,
         threshold: float = CONFIDENCE_THRESHOLD,
+        fitted_dir: Path | None = None,
     ) -> None:
         self.embedder = embedder
         self.examples = list(examples)
         self.threshold = threshold
+        self.fitted_dir = fitted_dir
         self._model: _Model | None = None
         self._lock = threading.Lock()
 
@@ -345,15 +356,45 @@ class IntentClassifier:
         return self._model is not None
 
     def prepare(self) -> None:
-        """Load the model, encode the examples and fit (blocking, seconds the first time)."""
+        """Load the model and the fitted regression, fitting it first if no file has it
+        (blocking: the fit encodes every example, seconds of CPU)."""
         with self._lock:
-            if self._model is None:
-                texts = [normalise(e.text) for e in self.examples]
-                ngrams = _Ngrams.of(texts)
-                features = np.hstack([self.embedder.encode(texts), ngrams.vectors(texts)])
-                labels = np.array([INTENTS.index(e.intent) for e in self.examples])
-                weights, biases = fit_softmax(features, labels, len(INTENTS))
-                self._model = _Model(ngrams, weights, biases)
+            if self._model is not None:
+                return
+            texts = [normalise(e.text) for e in self.examples]
+            ngrams = _Ngrams.of(texts)
+            stored = self._fitted_path(texts)
+            if stored is not None and stored.exists():
+                with np.load(stored) as fitted:
+                    self._model = _Model(ngrams, fitted["weights"], fitted["biases"])
+                return
+            features = np.hstack([self.embedder.encode(texts), ngrams.vectors(texts)])
+            labels = np.array([INTENTS.index(e.intent) for e in self.examples])
+            weights, biases = fit_softmax(features, labels, len(INTENTS))
+            self._model = _Model(ngrams, weights, biases)
+            if stored is not None:
+                _store_fitted(stored, weights, biases)
+
+    def _fitted_path(self, texts: Sequence[str]) -> Path | None:
+        """Where the fit of these examples on this model is kept: named by a digest of all
+        that decides it, including one encoded probe, so new model weights fit anew."""
+        if self.fitted_dir is None:
+            return None
+        digest = hashlib.sha256()
+        settings = (
+            FITTED_FORMAT,
+            self.embedder.model_name,
+            INTENTS,
+            NGRAM_SIZES,
+            L2_PENALTY,
+            FIT_STEPS,
+            LEARNING_RATE,
+        )
+        digest.update(repr(settings).encode())
+        for example, text in zip(self.examples, texts, strict=True):
+            digest.update(f"{example.intent}\t{text}\n".encode())
+        digest.update(np.round(self.embedder.encode(texts[:1]), 5).tobytes())
+        return self.fitted_dir / f"intents-{digest.hexdigest()[:32]}.npz"
 
     def classify(self, text: str, words: Iterable[str] = ()) -> Classification:
         """The intent of one message; `words` are its jieba words, for keyword evidence."""
@@ -379,15 +420,32 @@ class IntentClassifier:
         )
 
 
+def _store_fitted(path: Path, weights: np.ndarray, biases: np.ndarray) -> None:
+    """Write the fit whole or not at all (two processes fitting at once both write it)."""
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(partial, weights=weights, biases=biases)
+        os.replace(partial, path)
+    except OSError as problem:
+        # A read-only data directory costs the next start a fit, nothing more.
+        log.warning("the fitted intent classifier was not kept: %s", problem)
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
+
+
 _classifiers: dict[str, IntentClassifier] = {}
 _registry_lock = threading.Lock()
 
 
-def classifier_for(embedder: Embedder) -> IntentClassifier:
-    """This process's classifier on `embedder` and the packaged training set (created once)."""
+def classifier_for(embedder: Embedder, *, fitted_dir: Path | None = None) -> IntentClassifier:
+    """This process's classifier on `embedder` and the packaged training set (created once);
+    with `fitted_dir`, its fit is kept there and loaded by the next process."""
     with _registry_lock:
         if embedder.model_name not in _classifiers:
-            _classifiers[embedder.model_name] = IntentClassifier(embedder, load_examples())
+            _classifiers[embedder.model_name] = IntentClassifier(
+                embedder, load_examples(), fitted_dir=fitted_dir
+            )
         return _classifiers[embedder.model_name]
 
 

@@ -14,6 +14,7 @@ from bots import dialogue, service
 from bots.intents import classifier_for
 from bots.models import ChatChannel
 from recommend.embedder import in_daemon_thread
+from recommend.runtime import warm_up_state
 from server.accounts.models import Role
 from server.admin.audit import record
 from server.auth import optional_principal, requires
@@ -52,6 +53,12 @@ class StaffAnswerIn(BaseModel):
     text: str = Field(..., min_length=1, max_length=MAX_TEXT_LENGTH)
 
 
+def health(app: Sanic) -> dict[str, str]:
+    """What /healthz shows of the chatbot: {"chat": state} once its warm-up started."""
+    state = warm_up_state(app.ctx.chat_warming)
+    return {} if state is None else {"chat": state.value}
+
+
 async def tools_of(app: Sanic) -> dialogue.Tools:
     """The app's conversation tools; the intent classifier is made ready on first need."""
     tools = getattr(app.ctx, "chat_tools", None)
@@ -60,7 +67,9 @@ async def tools_of(app: Sanic) -> dialogue.Tools:
             redis=app.ctx.redis,
             cipher=app.ctx.cipher,
             recommender=app.ctx.recommender,
-            classifier=classifier_for(app.ctx.recommender.embedder),
+            classifier=classifier_for(
+                app.ctx.recommender.embedder, fitted_dir=app.ctx.settings.cache_dir
+            ),
         )
         app.ctx.chat_tools = tools
     if not tools.classifier.is_ready:
@@ -183,6 +192,8 @@ def install(app: Sanic) -> None:
     app.blueprint(staff_bp)
     app.blueprint(wechat_oa.bp)
     app.ctx.wechat_oa = wechat_oa.OfficialAccount.from_settings(app.ctx.settings)
+
+    app.ctx.chat_warming = None
 
     @app.after_server_start
     async def warm_chat(app: Sanic) -> None:

@@ -99,13 +99,7 @@ class Recommender:
     @property
     def state(self) -> EmbedderState | None:
         """warming, ready or failed once the warm-up started; None when it was never started."""
-        if self.warming is None:
-            return None
-        if not self.warming.done():
-            return EmbedderState.WARMING
-        if self.warming.cancelled() or self.warming.exception() is not None:
-            return EmbedderState.FAILED
-        return EmbedderState.READY
+        return warm_up_state(self.warming)
 
     def health(self) -> dict[str, str]:
         """What /healthz shows: {"embeddings": state}, nothing when no warm-up was started."""
@@ -178,3 +172,14 @@ class Recommender:
     def forget(self) -> None:
         """Drop the snapshot: the next request builds a new one (after a reindex)."""
         self._catalogue = None
+
+
+def warm_up_state(task: asyncio.Task | None) -> EmbedderState | None:
+    """A warm-up task's state: warming, ready or failed; None when it was never started."""
+    if task is None:
+        return None
+    if not task.done():
+        return EmbedderState.WARMING
+    if task.cancelled() or task.exception() is not None:
+        return EmbedderState.FAILED
+    return EmbedderState.READY

@@ -223,9 +223,10 @@ def _add_service_routes(app: Sanic) -> None:
         }
         healthy = all(state == "ok" for state in checks.values())
         # The model warming up (or failed) leaves the service up: recommendations fall back.
-        embeddings = request.app.ctx.recommender.health()
+        # So does the chatbot's classifier warming up (its fit, seconds of CPU) and the model.
+        warm_ups = {**request.app.ctx.recommender.health(), **bots_routes.health(request.app)}
         return json(
-            {"status": "ok" if healthy else "degraded", **checks, **embeddings},
+            {"status": "ok" if healthy else "degraded", **checks, **warm_ups},
             status=200 if healthy else 503,
         )
 

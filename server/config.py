@@ -198,6 +198,11 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite://{self.data_dir / 'etour.sqlite3'}"
 
     @property
+    def cache_dir(self) -> Path:
+        """Where work that can be redone is kept between starts (the chatbot's fitted model)."""
+        return self.data_dir / "cache"
+
+    @property
     def uses_embedded_redis(self) -> bool:
         """True when no REDIS_URL is set and the in-process Redis stands in."""
         return not self.redis_url
