@@ -101,7 +101,7 @@ def quotas_wanted(id_hashes: list[str]) -> int:
 
 
 async def refuse_quotas(
-    connection: BaseDBAsyncClient,
+    connection: BaseDBAsyncClient | None,
     *,
     limits: BookingLimits,
     visitor_id: int,

@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
+from asyncpg.exceptions import RaiseError
 from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Subquery
@@ -401,11 +402,13 @@ _INSERT_TICKETS = {
 @dataclass(frozen=True)
 class _BookingShape:
     """Which writes a booking makes: places from a hold or the slot (guarded or not, the
-    canary's), and whether the venue has a daily cap."""
+    canary's), and whether the venue has a daily cap; and whether they run as one PostgreSQL
+    statement that refuses by itself (no transaction around it), or as steps in a transaction."""
 
     hold: bool
     guard: bool
     daily_cap: bool
+    one_statement: bool
 
 
 @dataclass(frozen=True)
@@ -418,6 +421,13 @@ class _Written:
     places: SlotPlaces | None  # what the slot has left after our claim; None: not claimed
     held: int | None  # the places of the hold used; None: not usable (or no hold)
     day_claimed: bool
+
+
+# refuse_booking() (migration 0009) raises when given a reason, so the statement undoes itself.
+_REFUSE_BOOKING = (
+    "refuse_booking(CASE WHEN (SELECT COUNT(*) FROM quotas) < :quotas_wanted THEN 'quota' "
+    "WHEN slot_claim.id IS NULL THEN 'slot_full' WHEN NOT {day_claimed} THEN 'day_full' END)"
+)
 
 
 @cache
@@ -448,9 +458,13 @@ def _booking_statement(shape: _BookingShape) -> str:
         joined = "LEFT JOIN slot_claim ON TRUE"
     if shape.daily_cap and not shape.hold:
         parts.append(f"day_claim AS ({_CLAIM_DAY.format(after='FROM slot_claim')})")
-        outcome += ", EXISTS (SELECT 1 FROM day_claim) AS day_claimed"
+        day_claimed = "EXISTS (SELECT 1 FROM day_claim)"
     else:
-        outcome += ", TRUE AS day_claimed"
+        day_claimed = "TRUE"
+    outcome += f", {day_claimed} AS day_claimed"
+    if shape.one_statement:
+        # The refusals of _refusal_of, in its order: raised, they undo the statement's writes.
+        outcome += ", " + _REFUSE_BOOKING.format(day_claimed=day_claimed) + " AS accepted"
     return " ".join(
         (
             "WITH",
@@ -464,13 +478,29 @@ def _booking_statement(shape: _BookingShape) -> str:
     )
 
 
-async def _write_booking(connection: Any, shape: _BookingShape, values: dict[str, Any]) -> _Written:
-    """Make the booking's writes in the caller's transaction; what they did.
+def _refusal_of(written: _Written, shape: _BookingShape, quotas_wanted: int) -> str | None:
+    """Why the booking's writes must be undone, if they must: what the one-statement booking's
+    refuse_booking() decides, for the writes made step by step."""
+    if written.quotas_claimed < quotas_wanted:
+        return "quota"
+    if shape.hold:
+        return None  # the hold's own checks are the caller's
+    if written.places is None:
+        return "slot_full"
+    return None if written.day_claimed else "day_full"
 
-    A person already booked at the venue that day fails here (IntegrityError); every other
-    refusal is the caller's to make from the outcome.
+
+async def _write_booking(
+    connection: Any | None, shape: _BookingShape, values: dict[str, Any]
+) -> _Written:
+    """Make the booking's writes in the caller's transaction (or, for a one-statement shape, in
+    the statement's own); what they did.
+
+    A person already booked at the venue that day fails here (IntegrityError), and so does a
+    one-statement booking that refuses (asyncpg's RaiseError, the reason in its hint); every
+    other refusal is the caller's to make from the outcome.
     """
-    if sql.dialect(connection) == "postgres":
+    if shape.one_statement or sql.dialect(connection) == "postgres":
         rows = await sql.fetch_rows(_booking_statement(shape), values, connection)
         first = rows[0]
         return _Written(
@@ -561,7 +591,10 @@ async def reserve(
         hold=hold_id is not None,
         guard=guard_capacity,
         daily_cap=venue.daily_capacity is not None,
+        # A hold's booking (rare) may hand places back: steps in a transaction.
+        one_statement=hold_id is None and not is_sqlite(),
     )
+    quotas_wanted = limits.quotas_wanted(hashes)
     values: dict[str, Any] = {
         "visitor_id": visitor_id,
         "venue_id": venue.id,
@@ -574,24 +607,39 @@ async def reserve(
         "people": _people_json(tickets_wanted),
         "places": party,
         "needed": party + held_back,
+        "quotas_wanted": quotas_wanted,
         "daily_capacity": venue.daily_capacity,
         **limits.quota_values(limits=release.limits, visitor_id=visitor_id, day=slot.date),
     }
     if hold_id is not None:
         values |= holds.use_hold_values(hold_id=hold_id, now=now)
 
+    async def refuse(reason: str, connection: Any | None) -> NoReturn:
+        if reason == "quota":
+            await limits.refuse_quotas(
+                connection,
+                limits=release.limits,
+                visitor_id=visitor_id,
+                id_hashes=hashes,
+                day=slot.date,
+            )
+        if reason == "day_full":
+            raise DayFull()
+        raise SlotFull(remaining=-1, suggestions=[])
+
     async def book_once() -> tuple[_Written, SlotPlaces | None]:
+        if shape.one_statement:
+            try:
+                written = await _write_booking(None, shape, values)
+            except RaiseError as refused:
+                await refuse(refused.hint, None)
+            return written, written.places
         async with in_transaction() as connection:
             written = await _write_booking(connection, shape, values)
             # Each refusal leaves the block by its exception: the transaction rolls back.
-            if written.quotas_claimed < limits.quotas_wanted(hashes):
-                await limits.refuse_quotas(
-                    connection,
-                    limits=release.limits,
-                    visitor_id=visitor_id,
-                    id_hashes=hashes,
-                    day=slot.date,
-                )
+            reason = _refusal_of(written, shape, quotas_wanted)
+            if reason is not None:
+                await refuse(reason, connection)
             if hold_id is not None:
                 # The hold claimed the slot's places and the day's when it was made.
                 if written.held is None:
@@ -602,10 +650,6 @@ async def reserve(
                     else None
                 )
                 return written, places
-            if written.places is None:
-                raise SlotFull(remaining=-1, suggestions=[])
-            if not written.day_claimed:
-                raise DayFull()
         return written, written.places
 
     try:
