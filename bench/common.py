@@ -362,6 +362,7 @@ class LoadRun:
     seconds: float = 0.0
     stopped_by_time: bool = False
     notes: dict[str, str] = field(default_factory=dict)  # free per-phase facts for the table
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CpuMeter.per_operation_ms, if read
 
     @property
     def succeeded(self) -> int:
@@ -391,6 +392,65 @@ class LoadRun:
     def errors_text(self) -> str:
         """`kind: n, ...` (empty when there were none)."""
         return ", ".join(f"{kind}: {n}" for kind, n in sorted(self.errors.items()))
+
+
+class CpuMeter:
+    """CPU seconds the service's processes, the stores and this load client used over a phase.
+
+    Read from /proc (utime + stime) before and after. On a shared, CPU-bound machine the rates
+    swing with the neighbours' load, while the CPU each request costs holds still: the ratio of
+    CPU per operation is the steadier measure of how much work a path does.
+    """
+
+    GROUPS = ("servers", "PostgreSQL", "Redis", "load client")
+
+    def __init__(self, server_pids: Sequence[int] = ()) -> None:
+        self.server_pids = set(server_pids)
+        self.seconds: dict[str, float] = {}
+        self._before: dict[str, float] = {}
+
+    def _group_of(self, pid: int, command: str) -> str | None:
+        if pid in self.server_pids:
+            return "servers"
+        if pid == os.getpid():
+            return "load client"
+        if command.startswith("postgres"):
+            return "PostgreSQL"
+        if command.startswith("redis-server") or "/redis-server" in command:
+            return "Redis"
+        return None
+
+    def _snapshot(self) -> dict[str, float]:
+        ticks = os.sysconf("SC_CLK_TCK")
+        used = dict.fromkeys(self.GROUPS, 0.0)
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            group = self._group_of(int(entry), command.decode(errors="replace"))
+            if group is not None:
+                fields = stat.rsplit(")", 1)[1].split()
+                used[group] += (int(fields[11]) + int(fields[12])) / ticks
+        return used
+
+    def __enter__(self) -> CpuMeter:
+        self._before = self._snapshot()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        after = self._snapshot()
+        self.seconds = {group: after[group] - self._before[group] for group in self.GROUPS}
+
+    def per_operation_ms(self, operations: int) -> dict[str, float]:
+        """Each group's CPU milliseconds per operation, and their "total"."""
+        if not operations:
+            return {}
+        shares = {group: 1000 * used / operations for group, used in self.seconds.items()}
+        return {**shares, "total": sum(shares.values())}
 
 
 async def drive(

@@ -29,6 +29,7 @@ from common import (
     SECRET_KEY,
     TRANSPORT_ERRORS,
     BenchError,
+    CpuMeter,
     KeepAliveClient,
     LoadRun,
     Servers,
@@ -289,7 +290,9 @@ async def raw_phase(database_url: str, fixture: Fixture, args: argparse.Namespac
 
         await drive(LoadRun("warm-up"), args.clients, 0, args.warmup, args.seconds, one)
         run = LoadRun("raw asyncpg transaction")
-        await drive(run, args.clients, args.warmup, args.requests, args.seconds, one)
+        with CpuMeter() as cpu:
+            await drive(run, args.clients, args.warmup, args.requests, args.seconds, one)
+        run.cpu_ms = cpu.per_operation_ms(run.succeeded)
     finally:
         await pool.close()
     return run
@@ -326,7 +329,9 @@ async def http_phase(
     try:
         await drive(LoadRun("warm-up"), args.clients, first, args.warmup, args.seconds, one)
         run = LoadRun(f"POST /api/v1/reservations: {label}")
-        await drive(run, args.clients, first + args.warmup, args.requests, args.seconds, one)
+        with CpuMeter(servers.pids()) as cpu:
+            await drive(run, args.clients, first + args.warmup, args.requests, args.seconds, one)
+        run.cpu_ms = cpu.per_operation_ms(run.succeeded)
         run.notes["connections"] = " / ".join(map(str, servers.connections_per_process()))
     finally:
         for client in clients:
@@ -441,6 +446,21 @@ def results_table(outcome: Outcome) -> str:
     return "\n".join(rows)
 
 
+def cpu_table(outcome: Outcome) -> str:
+    """CPU milliseconds per create by process group, and each path's total against raw's."""
+    groups = (*CpuMeter.GROUPS, "total")
+    rows = [
+        "| path | " + " | ".join(f"{group} ms" for group in groups) + " | CPU per create vs raw |",
+        "|---|" + "---:|" * (len(groups) + 1),
+    ]
+    raw_total = outcome.raw.cpu_ms.get("total", 0.0)
+    for run in (outcome.raw, *outcome.http):
+        shares = " | ".join(f"{run.cpu_ms.get(group, 0.0):.2f}" for group in groups)
+        versus = raw_total / run.cpu_ms["total"] if run.cpu_ms.get("total") else 0.0
+        rows.append(f"| {run.label} | {shares} | {versus:.2f} |")
+    return "\n".join(rows)
+
+
 def ratios_line(outcome: Outcome) -> str:
     """Each HTTP layout's ratio to raw, and whether it meets the target."""
     return "; ".join(
@@ -482,6 +502,12 @@ warming \
 
 Ratio HTTP/raw: {ratios_line(outcome)}. Database after the run: \
 {", ".join(f"{k} {v}" for k, v in outcome.counts.items())}.
+
+CPU per create over each measured phase (utime + stime from /proc: the servers, every PostgreSQL \
+process, Redis, and this load client): the work each path costs, steadier than the rates on a \
+shared machine. "vs raw" is raw's total over the path's.
+
+{cpu_table(outcome)}
 """
 
 
@@ -495,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
         stopped="the servers were stopped",
     )
     print(results_table(outcome))
+    print(cpu_table(outcome))
     print(f"ratio http/raw: {ratios_line(outcome)}".replace("**", ""))
     if outcome.error_count or outcome.server_log_problems:
         problem = f"{outcome.error_count} errors, server log: {outcome.server_log_problems}"
