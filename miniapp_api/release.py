@@ -11,10 +11,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
+from server import ratelimit
 from server.auth import VISITOR, requires
 from server.clock import local_now
 from server.errors import RateLimited
 from server.http import RowId, body, parse_body, parse_query, query
+from server.ratelimit import Limit
 from server.release import limits, runtime
 from server.release import service as holds
 from server.release.errors import AlreadyQueued, HoldAlreadyActive, QuotaReached
@@ -35,13 +37,21 @@ def device_of(request: Request) -> str:
     return request.app.ctx.cipher.lookup_hash(f"device:{device_id}")[:16] if device_id else ""
 
 
-async def count_booking_request(request: Request) -> None:
-    """Count a booking or hold request against the caller's account and device rates (429)."""
-    await limits.count_booking_request(
-        request.app.ctx.redis,
+def booking_rates(request: Request) -> list[Limit]:
+    """The rate limits a booking or hold request of the caller counts against."""
+    return limits.booking_rates(
         limits=runtime.current().limits,
         visitor_id=request.ctx.principal.user_id,
         device=device_of(request),
+    )
+
+
+async def count_booking_request(request: Request) -> None:
+    """Count a booking or hold request against the caller's account and device rates (429)."""
+    await ratelimit.count_request(
+        request.app.ctx.redis,
+        limits=booking_rates(request),
+        window=limits.BOOKING_RATE_WINDOW_SECONDS,
     )
 
 

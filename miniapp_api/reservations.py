@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -10,13 +9,16 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
-from miniapp_api.release import count_booking_request, refusals_recorded
+from miniapp_api.release import booking_rates, refusals_recorded
 from server import idempotency
 from server.auth import VISITOR, requires
 from server.clock import local_now
 from server.errors import AppError, InvalidInput, ServiceUnavailable
 from server.http import body, error_body, language_of, parse_body
 from server.idempotency import Answer
+from server.release import limits
+from server.release.mirror import Shortage
+from server.release.waiting_room import QueuePlace
 from server.reservations import service as reservations
 from server.reservations.models import Reservation
 from server.reservations.schemas import ReservationIn, ReservationOut, reservation_out
@@ -83,19 +85,9 @@ async def create_reservation(request: Request) -> HTTPResponse:
         async with room.at_the_door():
             # Counted here, not before the Idempotency-Key's replay: a retry of an answered
             # request costs one read, and the crowd waits its turn at the door only once. The
-            # count and the sold-out read (the crowd's most common answer) go to Redis at once,
-            # one wait instead of two; over its rate is said before sold out.
-            checks = [count_booking_request(request)]
-            if booking.hold_id is None:
-                checks.append(
-                    reservations.refuse_if_sold_out(
-                        slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
-                    )
-                )
-            for refusal in await asyncio.gather(*checks, return_exceptions=True):
-                if isinstance(refusal, BaseException):
-                    raise refusal
-            place = await room.queue_if_busy(
+            # rates, the sold-out check (the crowd's most common answer) and the queue are one
+            # script: one round trip, over a rate said before sold out.
+            place = await room.check_in(
                 visitor_id=visitor_id,
                 request={
                     "visitor_id": visitor_id,
@@ -105,8 +97,17 @@ async def create_reservation(request: Request) -> HTTPResponse:
                     "key": key or "",
                     "fingerprint": fingerprint,
                 },
+                rates=booking_rates(request),
+                rate_window=limits.BOOKING_RATE_WINDOW_SECONDS,
+                slot_id=booking.slot_id,
+                # A hold's places are the visitor's already: no sold-out check.
+                party=len(booking.visitors) if booking.hold_id is None else 0,
             )
-        if place is not None:
+        if isinstance(place, Shortage):  # SlotFull, with the slot's alternatives
+            await reservations.refuse_shortage(
+                place, slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
+            )
+        if isinstance(place, QueuePlace):
             return 202, place.as_answer()
         async with room.turn():
             # Checked at the door a moment ago; a queued request is checked again when its

@@ -139,10 +139,11 @@ async def return_quotas(
     )
 
 
-async def count_booking_request(
-    redis: Redis, *, limits: BookingLimits, visitor_id: int, device: str
-) -> None:
-    """Count a booking or hold request against the account's and the device's rate limits.
+BOOKING_RATE_WINDOW_SECONDS = 60
+
+
+def booking_rates(*, limits: BookingLimits, visitor_id: int, device: str) -> list[ratelimit.Limit]:
+    """The rate limits a booking or hold request counts against: its account's and device's.
 
     `device` is "" when the client named none. There is deliberately no limit per address: a
     mobile carrier's NAT puts thousands of visitors behind one, exactly in a flash crowd.
@@ -150,7 +151,7 @@ async def count_booking_request(
     counted = [("book-account", str(visitor_id), limits.requests_per_account_minute)]
     if device:
         counted.append(("book-device", device, limits.requests_per_device_minute))
-    await ratelimit.count_request(redis, limits=counted, window=60)
+    return counted
 
 
 # --- the refusal trail ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -81,6 +81,25 @@ class Shortage:
     alternatives: list[dict] | None
 
 
+def entry_key(slot_id: int) -> str:
+    """The Redis hash of a slot's mirror entry."""
+    return _KEY.format(slot_id)
+
+
+# What a sold-out check reads of an entry (HMGET), in this order, for `shortage_of`.
+ENTRY_FIELDS = ("left", "alternatives", "alternatives_until")
+
+
+def shortage_of(entry: Sequence[str | None], places: int) -> Shortage | None:
+    """The shortage an entry's ENTRY_FIELDS say for a party of `places`, else None ("maybe")."""
+    left, alternatives, fresh_until = entry
+    if left is None or int(left) >= places:
+        return None
+    if alternatives is None or float(fresh_until or 0) < time.time():
+        return Shortage(max(int(left), 0), None)
+    return Shortage(max(int(left), 0), json.loads(alternatives))
+
+
 @dataclass(frozen=True)
 class SlotPlaces:
     """A slot's remaining places at one revision, as read from or written by the database."""
@@ -108,22 +127,16 @@ class RemainingMirror:
         kept for the slot (if still fresh) come with it.
         """
         try:
-            left, alternatives, fresh_until = await self._redis.hmget(
-                _KEY.format(slot_id), ["left", "alternatives", "alternatives_until"]
-            )
+            entry = await self._redis.hmget(entry_key(slot_id), ENTRY_FIELDS)
         except RedisError:
             return None
-        if left is None or int(left) >= places:
-            return None
-        if alternatives is None or float(fresh_until or 0) < time.time():
-            return Shortage(max(int(left), 0), None)
-        return Shortage(max(int(left), 0), json.loads(alternatives))
+        return shortage_of(entry, places)
 
     async def publish(self, places: SlotPlaces) -> None:
         """Tell the mirror what a committed change left; an older revision changes nothing."""
         try:
             await self._publish(
-                keys=[_KEY.format(places.slot_id), _TRACKED],
+                keys=[entry_key(places.slot_id), _TRACKED],
                 args=[places.remaining, places.revision, ENTRY_TTL_SECONDS, places.slot_id],
             )
         except RedisError:
@@ -137,7 +150,7 @@ class RemainingMirror:
         # Without Redis the next refusal reads them from the database again.
         with contextlib.suppress(RedisError):
             await self._remember(
-                keys=[_KEY.format(slot_id)],
+                keys=[entry_key(slot_id)],
                 args=[json.dumps(alternatives), time.time() + ALTERNATIVES_TTL_SECONDS],
             )
 
@@ -161,11 +174,11 @@ class RemainingMirror:
             for slot_id in tracked:
                 places = current.get(slot_id)
                 if places is None:
-                    await self._redis.delete(_KEY.format(slot_id))
+                    await self._redis.delete(entry_key(slot_id))
                     await self._redis.srem(_TRACKED, slot_id)
                     continue
                 fixed, ahead_at = await self._repair(
-                    keys=[_KEY.format(slot_id)],
+                    keys=[entry_key(slot_id)],
                     args=[
                         places.remaining,
                         places.revision,

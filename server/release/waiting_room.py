@@ -29,8 +29,11 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from server import ratelimit
 from server.background import stop_if_cancelled
+from server.release import mirror
 from server.release.errors import AlreadyQueued, QueueTicketNotFound
+from server.release.mirror import Shortage
 
 log = logging.getLogger("etour.release.waiting_room")
 
@@ -50,10 +53,27 @@ LONGEST_WAIT_SECONDS = 25
 _DONE_CHANNEL = "release:{wr}:done"  # the id of each queued request whose outcome is stored
 _LISTEN_SECONDS = 1.0
 
-# Queue the request if the queue is busy (or the caller must queue anyway): give the visitor one
-# place (or name the one they have), number it, queue it, and say where it stands, atomically.
-# KEYS: queue, numbers, ticket, visitor, served, then the done-per-second counters of the window.
-_QUEUE_IF_BUSY = """
+# The booking door: every check a booking request passes before its turn, in one round trip.
+# Count the request's rates (stop at the first over its limit), refuse a slot whose mirror entry
+# says it is short, then queue the request if the queue is busy (or the caller must queue
+# anyway): give the visitor one place (or name the one they have), number it, queue it, and say
+# where it stands. Answers: {3, limit, seconds left} over a rate; {4, mirror entry} short;
+# {2} go ahead; {0, queue id} already queued; {1, number, served, done} queued.
+# KEYS: queue, numbers, ticket, visitor, served, the slot's mirror entry, the rate counters
+# (ARGV[7] of them), then the done-per-second counters of the window. ARGV: queue id, visitor,
+# request, ticket TTL, must queue (1/0), party (0: no sold-out check), the number of rate
+# counters, their window, then their limits.
+_CHECK_IN = (
+    ratelimit.COUNT_REQUESTS_LUA
+    + """
+local rates = tonumber(ARGV[7])
+local over, left = count_requests(7, rates, 9, tonumber(ARGV[8]))
+if over > 0 then return {3, over, left} end
+local party = tonumber(ARGV[6])
+if party > 0 then
+  local entry = redis.call('HMGET', KEYS[6], ENTRY_FIELDS)
+  if entry[1] and tonumber(entry[1]) < party then return {4, entry[1], entry[2], entry[3]} end
+end
 if ARGV[5] == '0' and redis.call('LLEN', KEYS[1]) == 0 then return {2} end
 if not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'EX', ARGV[4]) then
   return {0, redis.call('GET', KEYS[4])}
@@ -64,9 +84,10 @@ redis.call('HSET', KEYS[3], 'visitor', ARGV[2], 'number', number, 'state', 'wait
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 redis.call('RPUSH', KEYS[1], ARGV[1])
 local done = 0
-for i = 6, #KEYS do done = done + tonumber(redis.call('GET', KEYS[i]) or '0') end
+for i = 7 + rates, #KEYS do done = done + tonumber(redis.call('GET', KEYS[i]) or '0') end
 return {1, number, tonumber(redis.call('GET', KEYS[5]) or '0'), done}
-"""
+""".replace("ENTRY_FIELDS", ", ".join(f"'{field}'" for field in mirror.ENTRY_FIELDS))
+)
 
 # A queued request's state, with the queue's progress, in one round trip.
 # KEYS: ticket, served, then the done-per-second counters of the window.
@@ -138,7 +159,7 @@ class WaitingRoom:
         self._door = asyncio.Semaphore(door)
         self._backlog = backlog
         self._waiting_here = 0
-        self._queue_if_busy = redis.register_script(_QUEUE_IF_BUSY)
+        self._check_in = redis.register_script(_CHECK_IN)
         self._status = redis.register_script(_STATUS)
         self._take = redis.register_script(_TAKE)
         self._tasks: list[asyncio.Task] = []
@@ -171,23 +192,38 @@ class WaitingRoom:
         finally:
             self._permits.release()
 
-    async def queue_if_busy(self, *, visitor_id: int, request: dict[str, str]) -> QueuePlace | None:
-        """Queue the request when this process is full or others queue already (so nobody jumps
-        the queue), and say where it stands; None when it may be booked now.
+    async def check_in(
+        self,
+        *,
+        visitor_id: int,
+        request: dict[str, str],
+        rates: list[ratelimit.Limit],
+        rate_window: int,
+        slot_id: int,
+        party: int,
+    ) -> QueuePlace | Shortage | None:
+        """A booking request's checks at the door, in one round trip: count it against `rates`
+        (RateLimited beyond), then, with a `party` (0: none), the slot's shortage if the mirror
+        knows one (for the caller's "sold out" answer), then queue it when this process is full
+        or others queue already (so nobody jumps the queue) and say where it stands; None when
+        it may be booked now.
 
-        AlreadyQueued if the visitor has a place already.
+        AlreadyQueued if the visitor has a place already. Without Redis nothing is checked
+        here: the booking path itself still holds.
         """
         queue_id = secrets.token_urlsafe(12)
         # The request goes along even when it will not be queued: a few hundred bytes more,
         # where asking first would cost every booking a second round trip.
         try:
-            answer = await self._queue_if_busy(
+            answer = await self._check_in(
                 keys=[
                     _QUEUE,
                     _NUMBERS,
                     _TICKET + queue_id,
                     _VISITOR + str(visitor_id),
                     _SERVED,
+                    mirror.entry_key(slot_id),
+                    *ratelimit.keys_of(rates),
                     *_rate_window_keys(),
                 ],
                 args=[
@@ -196,13 +232,23 @@ class WaitingRoom:
                     json.dumps(request),
                     TICKET_TTL_SECONDS,
                     int(self._full_here()),
+                    party,
+                    len(rates),
+                    rate_window,
+                    *(limit for _, _, limit in rates),
                 ],
             )
         except RedisError:
-            return None  # no queue without Redis: the booking path itself still holds
-        if answer[0] == 2:
+            log.warning("Redis unavailable: a booking request passes the door unchecked")
             return None
-        if answer[0] == 0:
+        verdict = int(answer[0])
+        if verdict == 3:
+            ratelimit.refuse_if_over(rates, answer[1], answer[2])
+        if verdict == 4:
+            return mirror.shortage_of(answer[1:], party)
+        if verdict == 2:
+            return None
+        if verdict == 0:
             raise AlreadyQueued(queue_id=answer[1])
         _, number, served, done = answer
         return QueuePlace.of(queue_id, int(number), int(served), int(done))

@@ -21,7 +21,7 @@ from server.db import is_sqlite, replace_rows, retry_conflicts
 from server.errors import InvalidInput
 from server.release import holds, limits, runtime
 from server.release.errors import HoldNotUsable
-from server.release.mirror import SlotPlaces
+from server.release.mirror import Shortage, SlotPlaces
 from server.reservations import sql
 from server.reservations.errors import (
     AlreadyBooked,
@@ -755,7 +755,18 @@ async def refuse_if_sold_out(*, slot_id: int, party: int, now: datetime) -> None
     the booking's own transaction decides.
     """
     mirror = runtime.current().mirror
-    shortage = await mirror.surely_short(slot_id, party) if mirror else None
+    await refuse_shortage(
+        await mirror.surely_short(slot_id, party) if mirror else None,
+        slot_id=slot_id,
+        party=party,
+        now=now,
+    )
+
+
+async def refuse_shortage(
+    shortage: Shortage | None, *, slot_id: int, party: int, now: datetime
+) -> None:
+    """SlotFull with the slot's alternatives for a shortage the mirror knows; nothing for None."""
     if shortage is None:
         return
     alternatives = shortage.alternatives
