@@ -18,7 +18,7 @@ from server.http import body, error_body, language_of, parse_body
 from server.idempotency import Answer
 from server.release import limits
 from server.release.mirror import Shortage
-from server.release.waiting_room import QueuePlace
+from server.release.waiting_room import QueuePlace, Replay
 from server.reservations import service as reservations
 from server.reservations.models import Reservation
 from server.reservations.schemas import ReservationIn, ReservationOut, reservation_out
@@ -79,15 +79,27 @@ async def create_reservation(request: Request) -> HTTPResponse:
         raise InvalidInput(field="Idempotency-Key", detail="1 to 128 characters")
     fingerprint = idempotency.fingerprint(booking.model_dump(exclude_none=True))
 
-    room = app.ctx.waiting_room
+    room, scope = app.ctx.waiting_room, f"reserve:{visitor_id}"
 
-    async def book_or_queue() -> Answer:
+    async def book() -> Answer:
+        async with room.turn():
+            # Checked at the door a moment ago; a queued request is checked again when its
+            # turn comes (book_queued), as the slot may have sold out meanwhile.
+            return await _book(
+                app,
+                visitor_id=visitor_id,
+                booking=booking,
+                language=language,
+                sold_out_checked=True,
+            )
+
+    async with refusals_recorded(request, slot_id=booking.slot_id):
         async with room.at_the_door():
-            # Counted here, not before the Idempotency-Key's replay: a retry of an answered
-            # request costs one read, and the crowd waits its turn at the door only once. The
-            # rates, the sold-out check (the crowd's most common answer) and the queue are one
-            # script: one round trip, over a rate said before sold out.
-            place = await room.check_in(
+            # One round trip to Redis, the crowd waiting its turn for it only once: a retry's
+            # answer (its Idempotency-Key's record, uncounted), the rates (over a rate said before
+            # sold out), the sold-out check (the crowd's most common answer), the queue, and
+            # the key's claim for a request let through or queued.
+            entry = await room.check_in(
                 visitor_id=visitor_id,
                 request={
                     "visitor_id": visitor_id,
@@ -102,34 +114,31 @@ async def create_reservation(request: Request) -> HTTPResponse:
                 slot_id=booking.slot_id,
                 # A hold's places are the visitor's already: no sold-out check.
                 party=len(booking.visitors) if booking.hold_id is None else 0,
+                claim=None
+                if key is None
+                else (idempotency.record_key(scope, key), idempotency.running_record(fingerprint)),
             )
-        if isinstance(place, Shortage):  # SlotFull, with the slot's alternatives
+        if isinstance(entry, Replay):
+            status, answer = idempotency.stored_answer(entry.record, fingerprint)
+        elif isinstance(entry, Shortage):  # SlotFull, with the slot's alternatives
             await reservations.refuse_shortage(
-                place, slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
+                entry, slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
             )
-        if isinstance(place, QueuePlace):
-            return 202, place.as_answer()
-        async with room.turn():
-            # Checked at the door a moment ago; a queued request is checked again when its
-            # turn comes (book_queued), as the slot may have sold out meanwhile.
-            return await _book(
-                app,
-                visitor_id=visitor_id,
-                booking=booking,
-                language=language,
-                sold_out_checked=True,
-            )
-
-    async with refusals_recorded(request, slot_id=booking.slot_id):
-        if key is None:
-            status, answer = await book_or_queue()
+        elif isinstance(entry, QueuePlace):
+            status, answer = 202, entry.as_answer()
+            if key is not None:  # a retry gets the place until book_queued stores the outcome
+                await idempotency.store_answer(
+                    app.ctx.redis,
+                    scope=scope,
+                    key=key,
+                    request_fingerprint=fingerprint,
+                    answer=(status, answer),
+                )
+        elif key is None:
+            status, answer = await book()
         else:
-            status, answer = await idempotency.answer_once(
-                app.ctx.redis,
-                scope=f"reserve:{visitor_id}",
-                key=key,
-                request_fingerprint=fingerprint,
-                work=book_or_queue,
+            status, answer = await idempotency.run_claimed(
+                app.ctx.redis, scope=scope, key=key, request_fingerprint=fingerprint, work=book
             )
     return json(answer, status=status)
 

@@ -32,6 +32,16 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def record_key(scope: str, key: str) -> str:
+    """The Redis key of (scope, key)'s record."""
+    return f"idem:{scope}:{key}"
+
+
+def running_record(request_fingerprint: str) -> str:
+    """The record that claims a key while its first request runs (kept RUNNING_TTL_SECONDS)."""
+    return json.dumps({"state": "running", "fp": request_fingerprint})
+
+
 async def answer_once(
     redis: Redis,
     *,
@@ -45,19 +55,35 @@ async def answer_once(
     A retry with another body is IdempotencyKeyReused (422); one while the first is still running
     is IdempotencyInProgress (409). A refusal is not stored, so the client may retry the same key.
     """
-    record_key = f"idem:{scope}:{key}"
-    running = json.dumps({"state": "running", "fp": request_fingerprint})
+    claim = record_key(scope, key)
     try:
-        claimed = await redis.set(record_key, running, nx=True, ex=RUNNING_TTL_SECONDS)
+        claimed = await redis.set(
+            claim, running_record(request_fingerprint), nx=True, ex=RUNNING_TTL_SECONDS
+        )
         if not claimed:
-            return _stored_answer(await redis.get(record_key), request_fingerprint)
+            return stored_answer(await redis.get(claim), request_fingerprint)
     except RedisError:
         log.warning("Redis unavailable: running the request without its idempotency record")
         return await work()
+    return await run_claimed(
+        redis, scope=scope, key=key, request_fingerprint=request_fingerprint, work=work
+    )
+
+
+async def run_claimed(
+    redis: Redis,
+    *,
+    scope: str,
+    key: str,
+    request_fingerprint: str,
+    work: Callable[[], Awaitable[Answer]],
+) -> Answer:
+    """Run `work` for a key claimed already (by `answer_once`, or by a script that claims with
+    `running_record`): store its answer for retries, or free the key when it raises."""
     try:
         status, body = await work()
     except BaseException:
-        await _forget(redis, record_key)
+        await _forget(redis, record_key(scope, key))
         raise
     await store_answer(
         redis, scope=scope, key=key, request_fingerprint=request_fingerprint, answer=(status, body)
@@ -73,13 +99,14 @@ async def store_answer(
     done = {"state": "done", "fp": request_fingerprint, "status": status, "body": body}
     try:
         await redis.set(
-            f"idem:{scope}:{key}", json.dumps(done, ensure_ascii=False), ex=ANSWER_TTL_SECONDS
+            record_key(scope, key), json.dumps(done, ensure_ascii=False), ex=ANSWER_TTL_SECONDS
         )
     except RedisError:
         log.warning("Redis unavailable: the idempotency record of a finished request is lost")
 
 
-def _stored_answer(raw: str | None, request_fingerprint: str) -> Answer:
+def stored_answer(raw: str | None, request_fingerprint: str) -> Answer:
+    """What a retry gets from its key's record `raw`: the first answer, or the refusal."""
     if raw is None:
         # The first request failed and released the key between our two calls.
         raise IdempotencyInProgress()
@@ -91,8 +118,8 @@ def _stored_answer(raw: str | None, request_fingerprint: str) -> Answer:
     return record["status"], record["body"]
 
 
-async def _forget(redis: Redis, record_key: str) -> None:
+async def _forget(redis: Redis, claim: str) -> None:
     try:
-        await redis.delete(record_key)
+        await redis.delete(claim)
     except RedisError:
         log.warning("Redis unavailable: an idempotency record expires on its own")

@@ -29,7 +29,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from server import ratelimit
+from server import idempotency, ratelimit
 from server.background import stop_if_cancelled
 from server.release import mirror
 from server.release.errors import AlreadyQueued, QueueTicketNotFound
@@ -54,37 +54,47 @@ _DONE_CHANNEL = "release:{wr}:done"  # the id of each queued request whose outco
 _LISTEN_SECONDS = 1.0
 
 # The booking door: every check a booking request passes before its turn, in one round trip.
-# Count the request's rates (stop at the first over its limit), refuse a slot whose mirror entry
-# says it is short, then queue the request if the queue is busy (or the caller must queue
-# anyway): give the visitor one place (or name the one they have), number it, queue it, and say
-# where it stands. Answers: {3, limit, seconds left} over a rate; {4, mirror entry} short;
-# {2} go ahead; {0, queue id} already queued; {1, number, served, done} queued.
-# KEYS: queue, numbers, ticket, visitor, served, the slot's mirror entry, the rate counters
-# (ARGV[7] of them), then the done-per-second counters of the window. ARGV: queue id, visitor,
-# request, ticket TTL, must queue (1/0), party (0: no sold-out check), the number of rate
-# counters, their window, then their limits.
+# A retry whose Idempotency-Key has a record gets that ({5, record}), uncounted. Else count the
+# request's rates (stop at the first over its limit), refuse a slot whose mirror entry says it is
+# short, then queue the request if the queue is busy (or the caller must queue anyway): give the
+# visitor one place (or name the one they have), number it, queue it, and say where it stands.
+# A request let through or queued claims its Idempotency-Key (a refusal leaves it free).
+# Answers: {3, limit, seconds left} over a rate; {4, mirror entry} short; {2} go ahead;
+# {0, queue id} already queued; {1, number, served, done} queued.
+# KEYS: queue, numbers, ticket, visitor, served, the slot's mirror entry, the Idempotency-Key's
+# record, the rate counters (ARGV[7] of them), then the done-per-second counters of the window.
+# ARGV: queue id, visitor, request, ticket TTL, must queue (1/0), party (0: no sold-out check),
+# the number of rate counters, their window, the claim's record ('': no key) and its TTL, then
+# the rate limits.
 _CHECK_IN = (
     ratelimit.COUNT_REQUESTS_LUA
     + """
+local claim = ARGV[9]
+if claim ~= '' then
+  local stored = redis.call('GET', KEYS[7])
+  if stored then return {5, stored} end
+end
 local rates = tonumber(ARGV[7])
-local over, left = count_requests(7, rates, 9, tonumber(ARGV[8]))
+local over, left = count_requests(8, rates, 11, tonumber(ARGV[8]))
 if over > 0 then return {3, over, left} end
 local party = tonumber(ARGV[6])
 if party > 0 then
   local entry = redis.call('HMGET', KEYS[6], ENTRY_FIELDS)
   if entry[1] and tonumber(entry[1]) < party then return {4, entry[1], entry[2], entry[3]} end
 end
-if ARGV[5] == '0' and redis.call('LLEN', KEYS[1]) == 0 then return {2} end
-if not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'EX', ARGV[4]) then
+local queue_now = ARGV[5] ~= '0' or redis.call('LLEN', KEYS[1]) > 0
+if queue_now and not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'EX', ARGV[4]) then
   return {0, redis.call('GET', KEYS[4])}
 end
+if claim ~= '' then redis.call('SET', KEYS[7], claim, 'EX', ARGV[10]) end
+if not queue_now then return {2} end
 local number = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[3], 'visitor', ARGV[2], 'number', number, 'state', 'waiting',
   'request', ARGV[3])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 redis.call('RPUSH', KEYS[1], ARGV[1])
 local done = 0
-for i = 7 + rates, #KEYS do done = done + tonumber(redis.call('GET', KEYS[i]) or '0') end
+for i = 8 + rates, #KEYS do done = done + tonumber(redis.call('GET', KEYS[i]) or '0') end
 return {1, number, tonumber(redis.call('GET', KEYS[5]) or '0'), done}
 """.replace("ENTRY_FIELDS", ", ".join(f"'{field}'" for field in mirror.ENTRY_FIELDS))
 )
@@ -116,8 +126,18 @@ return {queue_id, redis.call('HGET', key, 'request'), redis.call('HGET', key, 'v
 # An idle drainer looks again after this long, backing off to the longest while nobody queues.
 _IDLE_SECONDS, _IDLE_LONGEST_SECONDS = 0.05, 0.5
 
+# Stands for the Idempotency-Key's record when the request has no key (never read or written).
+_NO_CLAIM = "release:{wr}:no-claim"
+
 QueuedRequest = dict[str, str]
 Outcome = tuple[int, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A retried request: its Idempotency-Key's record (for idempotency.stored_answer)."""
+
+    record: str
 
 
 @dataclass(frozen=True)
@@ -201,15 +221,19 @@ class WaitingRoom:
         rate_window: int,
         slot_id: int,
         party: int,
-    ) -> QueuePlace | Shortage | None:
-        """A booking request's checks at the door, in one round trip: count it against `rates`
-        (RateLimited beyond), then, with a `party` (0: none), the slot's shortage if the mirror
-        knows one (for the caller's "sold out" answer), then queue it when this process is full
-        or others queue already (so nobody jumps the queue) and say where it stands; None when
-        it may be booked now.
+        claim: tuple[str, str] | None = None,
+    ) -> QueuePlace | Shortage | Replay | None:
+        """A booking request's checks at the door, in one round trip.
+
+        With `claim` (its Idempotency-Key's record key and running record), a retry gets the
+        Replay of the key's record. Else the request is counted against `rates` (RateLimited
+        beyond); with a `party` (0: none), the slot's shortage is returned if the mirror knows
+        one (for the caller's "sold out" answer); then it is queued when this process is full
+        or others queue already (so nobody jumps the queue), and its QueuePlace returned; None
+        when it may be booked now. A request queued or let through has claimed its key.
 
         AlreadyQueued if the visitor has a place already. Without Redis nothing is checked
-        here: the booking path itself still holds.
+        here (nor claimed): the booking path itself still holds.
         """
         queue_id = secrets.token_urlsafe(12)
         # The request goes along even when it will not be queued: a few hundred bytes more,
@@ -223,6 +247,7 @@ class WaitingRoom:
                     _VISITOR + str(visitor_id),
                     _SERVED,
                     mirror.entry_key(slot_id),
+                    claim[0] if claim else _NO_CLAIM,
                     *ratelimit.keys_of(rates),
                     *_rate_window_keys(),
                 ],
@@ -235,6 +260,8 @@ class WaitingRoom:
                     party,
                     len(rates),
                     rate_window,
+                    claim[1] if claim else "",
+                    idempotency.RUNNING_TTL_SECONDS,
                     *(limit for _, _, limit in rates),
                 ],
             )
@@ -242,6 +269,8 @@ class WaitingRoom:
             log.warning("Redis unavailable: a booking request passes the door unchecked")
             return None
         verdict = int(answer[0])
+        if verdict == 5:
+            return Replay(answer[1])
         if verdict == 3:
             ratelimit.refuse_if_over(rates, answer[1], answer[2])
         if verdict == 4:
