@@ -122,7 +122,9 @@ def create_app(settings: Settings | None = None, *, name: str = "etour") -> Sani
     async def start_release_keepers(app: Sanic) -> None:
         app.ctx.waiting_room.start(
             partial(miniapp_api.reservations.book_queued, app),
-            workers=settings.booking_concurrency,
+            # Twice the booking places: while some drainers take a request out of the queue or
+            # store an outcome (Redis round trips), others keep every booking place busy.
+            workers=2 * settings.booking_concurrency,
         )
         app.ctx.release_keepers = [
             asyncio.create_task(
