@@ -2,7 +2,8 @@
 
 The database stays the truth. The mirror may only ever say "maybe": a booking it lets through
 still claims its places with the conditional UPDATE, so a stale or lost mirror costs a database
-round trip, never an oversell. What it must not do is say "full" while places are left. Every
+round trip, never an oversell. What it must not do is say "full" while places are left (an
+entry higher than the truth is harmless, so places taken are told only near the end). Every
 change of a slot's places bumps the slot's `revision` in the same UPDATE, and the mirror keeps
 only the newest revision it is told of, so updates reaching it out of order cannot write an
 older, lower count over a newer one. Updates that never arrive (a process dying between its
@@ -34,6 +35,11 @@ _KEY = "release:slot:{}"
 _TRACKED = "release:slots"  # the ids of every slot with a mirror entry, for `repair`
 # A full slot's alternatives are advice (the booking checks again): seconds old is fine.
 ALTERNATIVES_TTL_SECONDS = 5
+# Places taken are told only once a slot has fewer left than this. The mirror is read only to
+# answer "fewer places left than a party" (a party or hold is at most 5 places), and an entry
+# left higher than the truth only ever says "maybe": so while a slot has room, a booking saves
+# the round trip; its last places are told one by one. Places given back are always told.
+EXACT_BELOW = 10
 
 # Keep the newer revision: an update older than (or as old as) what is stored changes nothing.
 _PUBLISH = """
@@ -143,6 +149,11 @@ class RemainingMirror:
             # The entry is stale until `repair` runs: it can only err on the "maybe" side if
             # places were taken, and `repair` fixes the other side within seconds.
             log.warning("Redis unavailable: slot %s's mirror waits for repair", places.slot_id)
+
+    async def publish_taken(self, places: SlotPlaces) -> None:
+        """Tell the mirror what a claim of places left, once the slot is nearly full."""
+        if places.remaining < EXACT_BELOW:
+            await self.publish(places)
 
     async def remember_alternatives(self, slot_id: int, alternatives: list[dict]) -> None:
         """Keep a full slot's alternatives for a few seconds, for the fast "sold out" answer."""

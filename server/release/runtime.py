@@ -26,6 +26,11 @@ class ReleaseRuntime:
         if self.mirror is not None and places is not None:
             await self.mirror.publish(places)
 
+    async def publish_taken(self, places: SlotPlaces | None) -> None:
+        """Tell the mirror of places taken (a booking, a hold), once the slot is nearly full."""
+        if self.mirror is not None and places is not None:
+            await self.mirror.publish_taken(places)
+
     async def refresh(self, *slot_ids: int) -> None:
         """Re-read these slots into the mirror, if there is a mirror."""
         if self.mirror is not None:

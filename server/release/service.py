@@ -62,7 +62,7 @@ async def create_hold(*, visitor_id: int, slot_id: int, places: int, now: dateti
     except IntegrityError:
         live = await SlotHold.get_or_none(visitor_id=visitor_id, active=True)
         raise HoldAlreadyActive(hold_id=live.id if live else None) from None
-    await release.publish(claimed)
+    await release.publish_taken(claimed)
     return hold
 
 

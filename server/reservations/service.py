@@ -666,7 +666,10 @@ async def reserve(
     except IntegrityError:
         # One of these people is booked at the venue that day already (maybe a moment ago).
         raise AlreadyBooked(visitor=await _first_booked(venue, slot.date, hashes)) from None
-    await release.publish(places)
+    if hold_id is None:
+        await release.publish_taken(places)
+    else:
+        await release.publish(places)  # what the hold gave back (None: nothing)
     slot.booked += party  # what our UPDATE did, for the answer (others may have booked since)
     # The answer is built from the rows just written: no second read of what we know.
     reservation = Reservation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from factories import make_reservable_venue, make_slot, make_staff_token, make_visitor_token, people
 
 from release.steps import bearer, book
-from server.release.mirror import SlotPlaces
+from server.release.mirror import EXACT_BELOW, SlotPlaces, entry_key
 from server.reservations import service as reservations
 from server.reservations.models import TimeSlot
 
@@ -132,3 +132,16 @@ async def test_a_stale_mirror_can_never_admit_more_than_the_database(server):
     refused = await book(server.client, token, slot.id, people(1, first_sequence=500))
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "slot_full"
     assert (await TimeSlot.get(id=slot.id)).booked == 1
+
+
+async def test_places_taken_are_told_once_the_slot_is_nearly_full(server):
+    mirror, redis = server.app.ctx.mirror, server.app.ctx.redis
+    slot = await make_slot(await make_reservable_venue(), capacity=EXACT_BELOW + 2)
+    # Room to spare: bookings leave the mirror alone (an entry too high only says "maybe").
+    await fill(server, slot.id, 2)
+    assert await redis.exists(entry_key(slot.id)) == 0
+    # The last places are told one by one, exactly.
+    await fill(server, slot.id, 1, first_sequence=200)
+    assert (await mirror.surely_short(slot.id, EXACT_BELOW)).remaining == EXACT_BELOW - 1
+    await fill(server, slot.id, EXACT_BELOW - 1, first_sequence=300)
+    assert (await mirror.surely_short(slot.id, 1)).remaining == 0
