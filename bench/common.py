@@ -389,6 +389,16 @@ class LoadRun:
     def count_error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
 
+    def first_cells(self) -> str:
+        """A results row's first cells: label, successes, errors, rate, p50 and p99 in ms."""
+        cut_short = " (time budget hit)" if self.stopped_by_time else ""
+        errors = f" ({self.errors_text()})" if self.errors else ""
+        return (
+            f"| {self.label}{cut_short} | {self.succeeded} | {self.error_count}{errors} "
+            f"| {self.per_second:.0f} | {self.latency_percentile_ms(50):.1f} "
+            f"| {self.latency_percentile_ms(99):.1f}"
+        )
+
     def errors_text(self) -> str:
         """`kind: n, ...` (empty when there were none)."""
         return ", ".join(f"{kind}: {n}" for kind, n in sorted(self.errors.items()))

@@ -484,15 +484,11 @@ def results_table(outcome: Outcome) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run, raw in outcome.runs():
-        cut_short = " (time budget hit)" if run.stopped_by_time else ""
-        errors = run.errors_text()
         rate = run.per_second / raw.per_second if raw.per_second else 0.0
         p99 = run.latency_percentile_ms(99) / (raw.latency_percentile_ms(99) or 1)
         rows.append(
-            f"| {run.label}{cut_short} | {run.succeeded} | {run.error_count}"
-            f"{f' ({errors})' if errors else ''} | {run.per_second:.0f} "
-            f"| {run.latency_percentile_ms(50):.1f} | {run.latency_percentile_ms(99):.1f} "
-            f"| {rate:.2f} | {p99:.2f} | {run.notes.get('connections') or '-'} |"
+            f"{run.first_cells()} | {rate:.2f} | {p99:.2f} "
+            f"| {run.notes.get('connections') or '-'} |"
         )
     return "\n".join(rows)
 

@@ -484,13 +484,9 @@ def results_table(outcome: Outcome) -> str:
     ]
     for one in outcome.rounds:
         for run in (one.raw, *one.http):
-            cut_short = " (time budget hit)" if run.stopped_by_time else ""
-            errors = run.errors_text()
             rows.append(
-                f"| {run.label}{cut_short} | {run.succeeded} | {run.error_count}"
-                f"{f' ({errors})' if errors else ''} | {run.per_second:.0f} "
-                f"| {run.latency_percentile_ms(50):.1f} | {run.latency_percentile_ms(99):.1f} "
-                f"| {one.ratio(run):.2f} | {run.notes.get('connections') or '-'} |"
+                f"{run.first_cells()} | {one.ratio(run):.2f} "
+                f"| {run.notes.get('connections') or '-'} |"
             )
     return "\n".join(rows)
 
