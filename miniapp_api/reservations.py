@@ -133,6 +133,7 @@ async def create_reservation(request: Request) -> HTTPResponse:
                     key=key,
                     request_fingerprint=fingerprint,
                     answer=(status, answer),
+                    provisional=True,
                 )
         elif key is None:
             status, answer = await book()

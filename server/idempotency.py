@@ -91,16 +91,37 @@ async def run_claimed(
     return status, body
 
 
+# Store over a record that is missing or still running, not over an answer: a queued request's
+# place must not replace the outcome that a process booking it stored a moment earlier. (The
+# running record is `running_record`'s JSON, so its state is found as text.)
+_STORE_OVER_RUNNING = """
+local record = redis.call('GET', KEYS[1])
+if record and not string.find(record, '"state": "running"', 1, true) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
+
 async def store_answer(
-    redis: Redis, *, scope: str, key: str, request_fingerprint: str, answer: Answer
+    redis: Redis,
+    *,
+    scope: str,
+    key: str,
+    request_fingerprint: str,
+    answer: Answer,
+    provisional: bool = False,
 ) -> None:
-    """Record `answer` as what a retry of (scope, key) gets, e.g. a queued request's outcome."""
+    """Record `answer` as what a retry of (scope, key) gets, e.g. a queued request's outcome;
+    a `provisional` one (its place in the queue) only while no other answer is stored."""
     status, body = answer
     done = {"state": "done", "fp": request_fingerprint, "status": status, "body": body}
+    record = json.dumps(done, ensure_ascii=False)
     try:
-        await redis.set(
-            record_key(scope, key), json.dumps(done, ensure_ascii=False), ex=ANSWER_TTL_SECONDS
-        )
+        if provisional:
+            store = redis.register_script(_STORE_OVER_RUNNING)
+            await store(keys=[record_key(scope, key)], args=[record, ANSWER_TTL_SECONDS])
+        else:
+            await redis.set(record_key(scope, key), record, ex=ANSWER_TTL_SECONDS)
     except RedisError:
         log.warning("Redis unavailable: the idempotency record of a finished request is lost")
 
