@@ -20,6 +20,7 @@ from server.release import limits
 from server.release.mirror import Shortage
 from server.release.waiting_room import QueuePlace, Replay
 from server.reservations import service as reservations
+from server.reservations.errors import IdempotencyInProgress, IdempotencyKeyReused
 from server.reservations.models import Reservation
 from server.reservations.schemas import ReservationIn, ReservationOut, reservation_out
 from server.tickets import service as tickets
@@ -43,6 +44,7 @@ async def _book(
     visitor_id: int,
     booking: ReservationIn,
     language: str,
+    idempotency: tuple[str, str] | None,
     sold_out_checked: bool = False,
 ) -> Answer:
     reservation = await reservations.reserve(
@@ -53,8 +55,26 @@ async def _book(
         sold_out_checked=sold_out_checked,
         now=local_now(),
         cipher=app.ctx.cipher,
+        idempotency=idempotency,
     )
     return 201, _answer(app, language, reservation)
+
+
+async def _replay(
+    app: Sanic, *, record: str, visitor_id: int, key: str, fingerprint: str, language: str
+) -> Answer:
+    """A retry's answer: the stored one, or the booking that keeps its key in the database."""
+    try:
+        return idempotency.stored_answer(record, fingerprint)
+    except IdempotencyInProgress:
+        # A booking stores no answer in Redis (its reservation keeps the key): the key's
+        # record says "running" until it expires, and a finished booking is found here.
+        first = await reservations.reservation_for_key(visitor_id=visitor_id, key=key)
+        if first is None:
+            raise
+        if first.request_fingerprint != fingerprint:
+            raise IdempotencyKeyReused() from None
+        return 201, _answer(app, language, first)
 
 
 @bp.post("/")
@@ -90,6 +110,7 @@ async def create_reservation(request: Request) -> HTTPResponse:
                 visitor_id=visitor_id,
                 booking=booking,
                 language=language,
+                idempotency=None if key is None else (key, fingerprint),
                 sold_out_checked=True,
             )
 
@@ -119,7 +140,14 @@ async def create_reservation(request: Request) -> HTTPResponse:
                 else (idempotency.record_key(scope, key), idempotency.running_record(fingerprint)),
             )
         if isinstance(entry, Replay):
-            status, answer = idempotency.stored_answer(entry.record, fingerprint)
+            status, answer = await _replay(
+                app,
+                record=entry.record,
+                visitor_id=visitor_id,
+                key=key,
+                fingerprint=fingerprint,
+                language=language,
+            )
         elif isinstance(entry, Shortage):  # SlotFull, with the slot's alternatives
             await reservations.refuse_shortage(
                 entry, slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
@@ -139,7 +167,12 @@ async def create_reservation(request: Request) -> HTTPResponse:
             status, answer = await book()
         else:
             status, answer = await idempotency.run_claimed(
-                app.ctx.redis, scope=scope, key=key, request_fingerprint=fingerprint, work=book
+                app.ctx.redis,
+                scope=scope,
+                key=key,
+                request_fingerprint=fingerprint,
+                work=book,
+                answer_kept_elsewhere=True,
             )
     return json(answer, status=status)
 
@@ -148,8 +181,15 @@ async def book_queued(app: Sanic, queued: dict) -> Answer:
     """Book a request from the waiting room; its outcome (also a refusal) as status and JSON."""
     visitor_id, language = queued["visitor_id"], queued["language"]
     booking = ReservationIn.model_validate_json(app.ctx.cipher.decrypt(queued["booking"]))
+    key = queued["key"] or None
     try:
-        outcome = await _book(app, visitor_id=visitor_id, booking=booking, language=language)
+        outcome = await _book(
+            app,
+            visitor_id=visitor_id,
+            booking=booking,
+            language=language,
+            idempotency=None if key is None else (key, queued["fingerprint"]),
+        )
     except AppError as refusal:
         outcome = refusal.status, error_body(refusal, language)
     except Exception as problem:

@@ -1,7 +1,9 @@
 """Idempotency-Key handling: a retried request gets the first answer, not a second booking.
 
-Records live in Redis (they may be lost: the per-person daily claim still stops a double booking
-when Redis is gone; the retry then gets a clear "already booked" instead of the first answer).
+Records live in Redis: "running" while the first request runs, then its answer. They may be
+lost. A reservation also keeps its own Idempotency-Key (unique per visitor), so a retried booking
+finds its first reservation in the database, also without Redis; the booking path therefore
+stores no answer in Redis, and a retry that finds the key still "running" looks there.
 """
 
 from __future__ import annotations
@@ -77,17 +79,28 @@ async def run_claimed(
     key: str,
     request_fingerprint: str,
     work: Callable[[], Awaitable[Answer]],
+    answer_kept_elsewhere: bool = False,
 ) -> Answer:
     """Run `work` for a key claimed already (by `answer_once`, or by a script that claims with
-    `running_record`): store its answer for retries, or free the key when it raises."""
+    `running_record`): store its answer for retries, or free the key when it raises.
+
+    `answer_kept_elsewhere`: the work keeps the key with what it made (a reservation keeps its
+    Idempotency-Key), and a retry that finds the key still "running" looks there: no answer is
+    stored, one round trip saved.
+    """
     try:
         status, body = await work()
     except BaseException:
         await _forget(redis, record_key(scope, key))
         raise
-    await store_answer(
-        redis, scope=scope, key=key, request_fingerprint=request_fingerprint, answer=(status, body)
-    )
+    if not answer_kept_elsewhere:
+        await store_answer(
+            redis,
+            scope=scope,
+            key=key,
+            request_fingerprint=request_fingerprint,
+            answer=(status, body),
+        )
     return status, body
 
 

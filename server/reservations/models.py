@@ -76,10 +76,15 @@ class Reservation(Model):
     status = fields.CharEnumField(ReservationStatus, max_length=16)
     created_at = fields.DatetimeField(auto_now_add=True)
     cancelled_at = fields.DatetimeField(null=True)
+    # The request's Idempotency-Key and body digest: a retry finds its first booking here, also
+    # when Redis lost the key's record.
+    idempotency_key = fields.CharField(max_length=128, null=True)
+    request_fingerprint = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "reservation"
         indexes = (("visitor_id", "created_at"), ("venue_id", "date"))
+        unique_together = (("visitor", "idempotency_key"),)
 
 
 class PersonDayClaim(Model):

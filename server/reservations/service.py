@@ -31,6 +31,7 @@ from server.reservations.errors import (
     CapacityBelowBooked,
     DayFull,
     DuplicateVisitor,
+    IdempotencyKeyReused,
     InvalidVisitorIdNumber,
     NotReservable,
     ReservationNotFound,
@@ -351,9 +352,11 @@ _SUGGESTIONS_KEPT = 10
 # no data-modifying WITH: there the statements run one by one in the booking's transaction; on
 # PostgreSQL they are one statement (_booking_statement), a single round trip. Either way the
 # outcome is read the same way and a refusal rolls the whole transaction back.
+# With its Idempotency-Key, unique per visitor: a retry of a finished booking fails here too.
 _INSERT_RESERVATION = (
     "INSERT INTO reservation (visitor_id, venue_id, slot_id, date, party_size, status, "
-    "created_at) VALUES (:visitor_id, :venue_id, :slot_id, :day, :party, :status, :created_at) "
+    "created_at, idempotency_key, request_fingerprint) VALUES (:visitor_id, :venue_id, "
+    ":slot_id, :day, :party, :status, :created_at, :idempotency_key, :request_fingerprint) "
     "RETURNING id"
 )
 # The unique key (venue, day, person) refuses a second booking of the same person.
@@ -549,8 +552,13 @@ async def reserve(
     hold_id: int | None = None,
     sold_out_checked: bool = False,
     guard_capacity: bool = True,
+    idempotency: tuple[str, str] | None = None,
 ) -> Reservation:
     """Book places in a slot for one to five named people, never beyond any cap.
+
+    With `idempotency` (the request's Idempotency-Key and body fingerprint), the key is kept
+    with the reservation: a retry of a booking made already gets that first reservation
+    (IdempotencyKeyReused if its body differs), also when Redis lost the key's record.
 
     The slot's places (and the venue's daily cap) are claimed by conditional UPDATEs in the same
     transaction as the reservation, its tickets, the per-person daily claims and the daily
@@ -608,6 +616,8 @@ async def reserve(
         "places": party,
         "needed": party + held_back,
         "quotas_wanted": quotas_wanted,
+        "idempotency_key": idempotency[0] if idempotency else None,
+        "request_fingerprint": idempotency[1] if idempotency else None,
         "daily_capacity": venue.daily_capacity,
         **limits.quota_values(limits=release.limits, visitor_id=visitor_id, day=slot.date),
     }
@@ -664,6 +674,15 @@ async def reserve(
             suggestions=_for_party(await _remembered_alternatives(fresh, now), party),
         ) from None
     except IntegrityError:
+        first = (
+            await reservation_for_key(visitor_id=visitor_id, key=idempotency[0])
+            if idempotency
+            else None
+        )
+        if first is not None:  # a retry of a booking made already: its answer is that booking
+            if first.request_fingerprint != idempotency[1]:
+                raise IdempotencyKeyReused() from None
+            return first
         # One of these people is booked at the venue that day already (maybe a moment ago).
         raise AlreadyBooked(visitor=await _first_booked(venue, slot.date, hashes)) from None
     if hold_id is None:
@@ -871,6 +890,15 @@ async def get_own_reservation(*, visitor_id: int, reservation_id: int) -> Reserv
     if reservation is None:
         raise ReservationNotFound(reservation_id=reservation_id)
     return reservation
+
+
+async def reservation_for_key(*, visitor_id: int, key: str) -> Reservation | None:
+    """The visitor's reservation booked with Idempotency-Key `key`, if any."""
+    return (
+        await Reservation.filter(visitor_id=visitor_id, idempotency_key=key)
+        .prefetch_related("slot", "venue", "tickets")
+        .first()
+    )
 
 
 async def list_own_reservations(*, visitor_id: int, limit: int = 50) -> list[Reservation]:

@@ -256,6 +256,24 @@ async def test_idempotency_key_returns_the_first_answer_and_refuses_another_body
     assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
 
 
+async def test_a_retry_gets_its_first_booking_from_the_database_when_redis_lost_the_key(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue)
+    _, token = await make_visitor_token(server.app)
+    party = people(2)
+    first = await book(server, token, slot.id, party, **{"Idempotency-Key": "k-lost"})
+    assert first.status_code == 201
+    await server.app.ctx.redis.flushdb()  # every idempotency record gone
+    retry = await book(server, token, slot.id, party, **{"Idempotency-Key": "k-lost"})
+    assert retry.status_code == 201 and retry.json()["id"] == first.json()["id"]
+    assert (await TimeSlot.get(id=slot.id)).booked == 2
+    await server.app.ctx.redis.flushdb()
+    other = await book(server, token, slot.id, people(1, first_sequence=900),
+                       **{"Idempotency-Key": "k-lost"})  # fmt: skip
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+    assert (await TimeSlot.get(id=slot.id)).booked == 2
+
+
 async def test_idempotent_retry_while_the_first_is_running_is_a_409(server):
     venue = await make_reservable_venue()
     slot = await make_slot(venue)
