@@ -16,7 +16,6 @@ from server.auth import VISITOR, requires
 from server.clock import local_now
 from server.errors import RateLimited
 from server.http import RowId, body, parse_body, parse_query, query
-from server.ratelimit import Limit
 from server.release import limits, runtime
 from server.release import service as holds
 from server.release.errors import AlreadyQueued, HoldAlreadyActive, QuotaReached
@@ -37,7 +36,7 @@ def device_of(request: Request) -> str:
     return request.app.ctx.cipher.lookup_hash(f"device:{device_id}")[:16] if device_id else ""
 
 
-def booking_rates(request: Request) -> list[Limit]:
+def booking_rates(request: Request) -> list[ratelimit.Limit]:
     """The rate limits a booking or hold request of the caller counts against."""
     return limits.booking_rates(
         limits=runtime.current().limits,

@@ -20,7 +20,7 @@ from server.release import limits
 from server.release.mirror import Shortage
 from server.release.waiting_room import QueuePlace, Replay
 from server.reservations import service as reservations
-from server.reservations.errors import IdempotencyInProgress, IdempotencyKeyReused
+from server.reservations.errors import IdempotencyInProgress
 from server.reservations.models import Reservation
 from server.reservations.schemas import ReservationIn, ReservationOut, reservation_out
 from server.tickets import service as tickets
@@ -69,11 +69,11 @@ async def _replay(
     except IdempotencyInProgress:
         # A booking stores no answer in Redis (its reservation keeps the key): the key's
         # record says "running" until it expires, and a finished booking is found here.
-        first = await reservations.reservation_for_key(visitor_id=visitor_id, key=key)
+        first = await reservations.booking_for_key(
+            visitor_id=visitor_id, idempotency=(key, fingerprint)
+        )
         if first is None:
             raise
-        if first.request_fingerprint != fingerprint:
-            raise IdempotencyKeyReused() from None
         return 201, _answer(app, language, first)
 
 

@@ -675,13 +675,11 @@ async def reserve(
         ) from None
     except IntegrityError:
         first = (
-            await reservation_for_key(visitor_id=visitor_id, key=idempotency[0])
+            await booking_for_key(visitor_id=visitor_id, idempotency=idempotency)
             if idempotency
             else None
         )
         if first is not None:  # a retry of a booking made already: its answer is that booking
-            if first.request_fingerprint != idempotency[1]:
-                raise IdempotencyKeyReused() from None
             return first
         # One of these people is booked at the venue that day already (maybe a moment ago).
         raise AlreadyBooked(visitor=await _first_booked(venue, slot.date, hashes)) from None
@@ -892,13 +890,18 @@ async def get_own_reservation(*, visitor_id: int, reservation_id: int) -> Reserv
     return reservation
 
 
-async def reservation_for_key(*, visitor_id: int, key: str) -> Reservation | None:
-    """The visitor's reservation booked with Idempotency-Key `key`, if any."""
-    return (
+async def booking_for_key(*, visitor_id: int, idempotency: tuple[str, str]) -> Reservation | None:
+    """The visitor's reservation booked with this (Idempotency-Key, body fingerprint), if any;
+    IdempotencyKeyReused when the key was booked with another body."""
+    key, request_fingerprint = idempotency
+    first = (
         await Reservation.filter(visitor_id=visitor_id, idempotency_key=key)
         .prefetch_related("slot", "venue", "tickets")
         .first()
     )
+    if first is not None and first.request_fingerprint != request_fingerprint:
+        raise IdempotencyKeyReused()
+    return first
 
 
 async def list_own_reservations(*, visitor_id: int, limit: int = 50) -> list[Reservation]:
