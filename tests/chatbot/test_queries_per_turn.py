@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from factories import make_id_number, make_reservable_venue, make_slot, make_venue
@@ -17,7 +17,7 @@ from bots.models import ChatChannel
 from recommend.runtime import Recommender
 from server import cache
 from server.accounts.models import Visitor
-from server.clock import local_now
+from server.clock import LOCAL_TZ, local_now
 from server.config import Settings
 from server.personal_data import FieldCipher
 from server.reservations.models import TimeSlot
@@ -81,13 +81,17 @@ async def tools(database: Settings, classifier: IntentClassifier) -> AsyncIterat
 
 
 async def _say(
-    tools: dialogue.Tools, session: str, text: str, visitor_id: int | None = None
+    tools: dialogue.Tools,
+    session: str,
+    text: str,
+    visitor_id: int | None = None,
+    now: datetime | None = None,
 ) -> tuple[dialogue.Answer, list[str]]:
     caller = dialogue.Caller(
         session_key=f"test:{session}", channel=ChatChannel.API, visitor_id=visitor_id
     )
     with counting_statements() as statements:
-        answer = await dialogue.respond(tools, caller, text, now=local_now())
+        answer = await dialogue.respond(tools, caller, text, now=now or local_now())
     return answer, statements
 
 
@@ -149,13 +153,15 @@ async def test_live_figures_are_never_cached_and_catalogue_changes_follow(
     await _islet_and_other_venues()
     islet = await make_reservable_venue(name={"zh-CN": "仙岩", "en": "Xianyan"})
     today = local_now().date()
+    # The conversation happens at noon: a slot already over (say at 23:59:30) offers no places.
+    noon = datetime.combine(today, time(12), LOCAL_TZ)
     slot = await make_slot(islet, day=today, starts=time(0), ends=time(23, 59), capacity=20)
-    first, _ = await _say(tools, "live", "仙岩还有名额吗")
+    first, _ = await _say(tools, "live", "仙岩还有名额吗", now=noon)
     assert "余20" in first.reply
     await TimeSlot.filter(id=slot.id).update(booked=15)
-    again, _ = await _say(tools, "live", "仙岩还有名额吗")
+    again, _ = await _say(tools, "live", "仙岩还有名额吗", now=noon)
     assert "余5" in again.reply  # within the cache's recheck time: places are read live
     monkeypatch.setattr(entities.catalogue_cache, "recheck_seconds", 0.0)
     await ClosingDay.create(venue=islet, date=today, reason={"zh-CN": "台风"})
-    closed, _ = await _say(tools, "live", "仙岩今天开门吗")
+    closed, _ = await _say(tools, "live", "仙岩今天开门吗", now=noon)
     assert "台风" in closed.reply

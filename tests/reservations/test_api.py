@@ -204,9 +204,15 @@ async def test_cancel_returns_places_revokes_tickets_and_frees_the_person(server
 
 
 async def test_cancel_after_the_deadline_or_after_entry_is_refused(server):
-    soon = (datetime.now(LOCAL_TZ) + timedelta(minutes=30)).time().replace(microsecond=0)
-    venue = await make_reservable_venue(cancel_deadline_minutes=60)
-    slot = await make_slot(venue, day=local_now().date(), starts=soon, ends=time(23, 59))
+    # A slot starting well inside the two-hour deadline, at any hour: after 22:30 it is just
+    # after midnight (now + 30 minutes would wrap to a time already past today).
+    soon = (local_now() + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    if soon.time() >= time(23):
+        soon = datetime.combine(soon.date() + timedelta(days=1), time(0, 1), LOCAL_TZ)
+    venue = await make_reservable_venue(cancel_deadline_minutes=120)
+    slot = await make_slot(
+        venue, day=soon.date(), starts=soon.time(), ends=(soon + timedelta(hours=1)).time()
+    )
     _, token = await make_visitor_token(server.app)
     created = (await book(server, token, slot.id, people(1))).json()
     late = await server.client.post(
