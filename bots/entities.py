@@ -436,7 +436,7 @@ class CatalogueCache:
 
     def cut(self, text: str) -> list[str]:
         """jieba's words of a message, lower case."""
-        return [word for word in self.tokenizer().lcut(normalise(text)) if word.strip()]
+        return [word for word in self.tokenizer().lcut(normalise(text), HMM=False) if word.strip()]
 
     async def gazetteer(self) -> Gazetteer:
         """The catalogue's names as they are now (or at most `recheck_seconds` ago)."""

@@ -5,7 +5,9 @@ file under the data directory so that a restarted process loads it instead of fi
 reads two views of a message: its sentence embedding (recommend's embedder), which knows that
 "how much to get in" and 门票多少钱 mean the same, and its character n-grams, which see through
 the typos and short fragments an embedding blurs (cancle, tiket, 取xiao预约). Each intent's
-probability gets a bonus when jieba's words (or English words) include one of its keywords.
+probability gets a bonus when jieba's words (or English words) include one of its keywords, or
+the message has one of its phrases (我约的, 要买票吗, 在吗); where a specific intent's evidence
+overrules a generic one's (取消 over 预约), the generic's probability counts for the specific.
 Below a confidence threshold the answer is `unknown`, and the dialogue offers a menu instead of
 guessing.
 """
@@ -58,9 +60,15 @@ DEV_SET = "data/dev.jsonl"
 # Held out: written apart from training and dev. The first one's misses then guided general
 # fixes (keywords, the specific-over-generic rule, training examples): the second, written
 # before those fixes were measured on it, was the clean measure until its misses guided the
-# next round of fixes; the third was written before that round, and is run only to measure it.
+# next round of fixes; the third was written before that round, and its misses guided the
+# round after; the fourth was written before that round, and is run only to measure it.
 # None is tuned on.
-TEST_SETS = {"test": "data/test.jsonl", "test2": "data/test2.jsonl", "test3": "data/test3.jsonl"}
+TEST_SETS = {
+    "test": "data/test.jsonl",
+    "test2": "data/test2.jsonl",
+    "test3": "data/test3.jsonl",
+    "test4": "data/test4.jsonl",
+}
 NGRAM_SIZES = (1, 2, 3)  # characters of a word (a run of Chinese is one word), padded by spaces
 # The fit: an L2 penalty (1e-4 did as well in cross-validation, 1e-3 worse) and full-batch Adam
 # steps, enough to converge.
@@ -82,68 +90,108 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
              "reserve", "reservation", "resrve"),
     "cancel_booking": ("取消", "退票", "退订", "退掉", "退了", "撤销", "撤掉", "撤了", "撤回",
                        "不要了", "不去了", "去不了", "作废", "取笑", "cancel", "cancle", "refund",
-                       "undo", "call off", "get rid of", "退"),
-    "my_bookings": ("我的预约", "我的订单", "我的票", "我的门票", "订单", "电子票", "我订",
-                    "my booking", "my bookings", "my reservation", "my reservations",
-                    "my ticket", "my tickets", "my orders"),
+                       "undo", "call off", "get rid of", "drop it", "don't need", "dont need",
+                       "no longer need", "won't make it", "wont make it", "can't make it",
+                       "cant make it", "退"),
+    "my_bookings": ("我的预约", "我的订单", "我的票", "我的门票", "订单", "电子票", "预约记录",
+                    "订票记录", "购票记录", "预订记录", "历史订单", "my booking", "my bookings",
+                    "my reservation", "my reservations", "my ticket", "my tickets", "my orders"),
     "opening_hours": ("几点", "开门", "关门", "开放", "营业", "闭馆", "入园时间", "入场时间",
                       "开着", "open", "opening", "close", "closes", "closing", "hours",
                       "last entry", "what time", "when does", "when can", "when is"),
     "ticket_price": ("多少钱", "要多少", "票价", "价格", "收费", "免费", "免票", "优惠", "半价",
-                     "要钱", "几块", "贵不贵", "price", "prices", "cost", "fee", "fare", "free",
-                     "discount", "charge", "admission", "how much"),
+                     "要钱", "几块", "贵不贵", "打折", "折扣", "半票", "学生票", "儿童票", "老人票",
+                     "price", "prices", "cost", "fee", "fare", "free", "discount", "charge",
+                     "admission", "how much"),
     "crowd_status": ("人多", "挤", "拥挤", "排队", "余票", "名额", "客流", "人流", "满了", "爆满",
                      "人山人海", "还有位置", "还有票", "有票吗", "位子", "剩", "crowded", "busy",
                      "queue", "queues", "lines", "packed", "left", "remain", "available", "full"),
-    "food": ("吃", "餐厅", "饭店", "美食", "小吃", "鱼丸", "饿", "海鲜", "宵夜", "糯米饭",
-             "eat", "food", "restaurant", "restaurants", "hungry", "dinner", "lunch", "snack",
-             "snacks", "seafood", "dish"),
+    "food": ("吃", "餐厅", "饭店", "饭馆", "餐馆", "菜馆", "馆子", "美食", "小吃", "特产", "饿",
+             "海鲜", "宵夜", "夜宵", "早餐", "早饭", "午饭", "晚饭", "本地菜", "鱼丸", "糯米饭",
+             "灯盏糕", "汤圆", "馄饨", "猪脏粉", "松糕", "麦饼", "敲鱼", "江蟹", "鱼饼", "酱油肉",
+             "香干", "瓯柑", "鸭舌", "eat", "food", "restaurant", "restaurants", "hungry",
+             "breakfast", "dinner", "lunch", "snack", "snacks", "seafood", "dish", "dishes",
+             "cuisine", "vegetarian", "halal", "duck tongue", "fish ball", "wonton"),
     "route_guide": ("怎么去", "怎么走", "怎么到", "公交", "大巴", "班车", "路线", "线路", "交通",
                     "地址", "导航", "坐车", "打车", "地铁", "怎么过去", "什么位置", "多远",
                     "get to", "directions", "bus", "route", "tour", "address", "taxi",
                     "transport", "how far", "where is", "where exactly"),
     "recommend": ("推荐", "好玩", "值得", "去哪", "景点", "逛", "recommend", "suggest",
-                  "worth", "things to do", "fun", "must-see", "attractions"),
+                  "suggestions", "ideas", "worth", "things to do", "what to do", "where to go",
+                  "places to visit", "sightseeing", "fun", "must-see", "attractions"),
     "card_service": ("社保卡", "市民卡", "游客卡", "一卡通", "年卡", "电子卡", "刷卡", "卡",
                      "card"),
     "complaint": ("投诉", "举报", "反映", "宰客", "被宰", "乱收费", "欺诈", "被骗", "态度", "多收",
                   "维权", "差评", "假货", "假的", "过期", "没人管", "太黑", "骂人", "缺斤短两",
-                  "绕路", "强制", "强迫", "宰", "坑", "骗", "骂", "凶", "脏", "complain",
-                  "complaint", "report", "rude", "scam", "cheated", "overcharged", "charged",
-                  "fraud", "forced", "filthy", "dirty", "terrible", "ripped off"),
+                  "绕路", "强制", "强迫", "不让进", "不让我进", "气人", "气死", "太差", "差劲",
+                  "恶劣", "不负责", "不合理", "黑车", "宰", "坑", "骗", "骂", "凶", "脏",
+                  "complain", "complaint", "report", "rude", "scam", "cheated", "overcharged",
+                  "charged", "fraud", "forced", "filthy", "dirty", "disgusting", "terrible",
+                  "awful", "horrible", "unacceptable", "nobody", "delayed", "ripped off",
+                  "rip-off"),
     "human": ("人工", "真人", "活人", "客服", "工作人员", "找个人", "换个人", "human", "person",
               "agent", "staff", "operator", "someone"),
     "greeting": ("你好", "您好", "嗨", "哈喽", "谢谢", "再见", "拜拜", "帮助", "会什么", "会干嘛",
                  "能干嘛", "能干啥", "能做什么", "hello", "hi", "hey", "thanks", "thank", "bye",
                  "help", "what can you do"),
-    UNKNOWN: (),
+    # Other errands, with words of this service's (票, 多少钱, 我的, 工作) that must not count.
+    UNKNOWN: ("快递", "包裹", "外卖", "房价", "房贷", "股票", "股市", "彩票", "基金", "机票",
+              "作业", "简历", "招聘", "兼职", "工资", "mortgage", "stocks", "lottery",
+              "homework", "parcel"),
 }  # fmt: skip
 # Where a specific intent's words occur, a generic intent's words are no evidence of their own:
 # 取消预约 is about cancelling, not booking; 社保卡免票 about the card, not prices; 乱收费 is a
-# complaint; 推荐餐厅 is about food and 推荐路线 about routes, not recommendations in general.
+# complaint; 推荐餐厅 is about food and 推荐路线 about routes, not recommendations in general; 我的
+# 预约 asks about bookings made, not for one; 机票多少钱 and 我的快递 are other errands.
 SPECIFIC_OVER: dict[str, tuple[str, ...]] = {
     "cancel_booking": ("book", "my_bookings"),
+    "my_bookings": ("book",),
     "card_service": ("book", "ticket_price"),
-    "complaint": ("ticket_price",),
+    "complaint": ("book", "my_bookings", "ticket_price"),
     "food": ("recommend",),
     "route_guide": ("recommend",),
+    UNKNOWN: ("book", "my_bookings", "ticket_price", "recommend", "human", "greeting"),
 }
 # The visitor's own bookings named without a fixed word (我约的那个, 我预约了几张, 我订过哪些,
 # 我有没有约, 我的预订, which day is my museum reservation, what did I book, do I have a booking):
 # evidence that outweighs booking words, and the words of a question about one of them (我订过
 # 哪些景点, what time is my slot). 帮我订了吧 is a request, so 我 must not follow 帮 / 给 / 替 / 让.
 _OWN_BOOKINGS = re.compile(
-    r"(?<![帮给替让])我(?:之前|刚才|已经|都|一共)?(?:预约|预订|预定|约|订)(?:了|过|的)"
+    r"(?<![帮给替让])我(?:之前|刚才|刚刚|已经|都|一共|上次|上周|上个?月|昨天|前天|前几天|今天)?"
+    r"(?:在这里?|在你们这[里儿]?)?(?:预约|预订|预定|约|订)(?:了|过|的)"
+    # Whether a booking went through: 约上了没, 订到了吗, 预约成功了吗 (not 还能约到吗).
+    r"|(?:约|订|定)(?:上|到|好|成功)了(?:没|吗|么|嘛)|(?:预约|预订|订票)成功(?:了)?(?:没|吗|么)"
     r"|我(?:的|名下的?)(?:预约|预订|预定|订单|行程)"
     r"|(?<![帮给替让])我(?:[今明后]天|这周末?|周[一二三四五六日末])?有没有(?:预约|预订|预定|约|订)"
     r"|\bmy\s+(?:[a-z'-]+\s+){0,2}(?:bookings?|reservations?|slots?)\b"
     r"|\b(?:did|have)\s+i\s+(?:book|booked|reserve|reserved)\b"
     r"|\bdo\s+i\s+have\s+(?:a|any)\s+(?:bookings?|reservations?)\b"
 )
+# Whether a visit costs anything at all (要买票吗, 用不用买票, do kids need a ticket): a question
+# of price, not a request to book.
+_FEE_QUESTION = re.compile(
+    r"买门?票(?:吗|么|嘛)|(?:要不要|需不需要|用不用|还用|不用|需要|无需|免)买门?票"
+    r"|(?:要|需要|用)门票(?:吗|么|嘛)"
+    r"|\b(?:do|does)\s+(?:i|we|you|kids|children|seniors)\s+need\s+"
+    r"(?:to\s+buy\s+)?(?:a\s+)?tickets?\b"
+)
+# Whether anyone is there (在吗, 在不在, 你在嘛, ni hao, anyone there?): a greeting. 现在吗 and
+# 还在吗 ask something else.
+_ARE_YOU_THERE = re.compile(
+    r"(?<![现存实正所还])在(?:吗|嘛|么|不在|没)(?=$|[\s,.!?~，。！？～])"
+    r"|\bni\s?hao\b|\b(?:any\s?one|any\s?body|you)\s+there\b"
+)
+# Phrases that are evidence for an intent, each with the intents whose words they overrule.
+_ABOUT_OWN_BOOKINGS = ("book", "recommend", "opening_hours")
+PHRASES: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
+    ("my_bookings", _OWN_BOOKINGS, _ABOUT_OWN_BOOKINGS),
+    ("ticket_price", _FEE_QUESTION, ("book",)),
+    ("greeting", _ARE_YOU_THERE, ()),
+    (UNKNOWN, re.compile(r"找(?:个|份)?工作(?!人员)"), ()),  # a job, not 找工作人员
+)
 _ENGLISH_KEYWORDS = frozenset(
     keyword for keywords in KEYWORDS.values() for keyword in keywords if keyword.isascii()
 )
-_ABOUT_OWN_BOOKINGS = ("book", "recommend", "opening_hours")
 FUZZY_MIN_LENGTH = 6  # English keywords this long also match with one typo (cansel, recomend)
 _ENGLISH_WORD = re.compile(r"[a-z][a-z'-]*")
 _LETTER = re.compile(r"[a-z\u3400-\u9fff]")
@@ -193,10 +241,17 @@ def normalise(text: str) -> str:
 def keyword_hits(text: str, words: Iterable[str]) -> set[str]:
     """The intents whose keywords occur in the text (given jieba's words of it), a generic
     intent's dropped where a more specific one's occur (SPECIFIC_OVER)."""
+    return set(_evidence(text, words))
+
+
+def _evidence(text: str, words: Iterable[str]) -> dict[str, set[str]]:
+    """The intents with keyword evidence, each with the generic intents it overrules (those of
+    SPECIFIC_OVER, and those a phrase of PHRASES is not about)."""
     plain = normalise(text)
     english = set(_ENGLISH_WORD.findall(plain))
     # A word that is itself a keyword is no typo of another one ("charge" is no "charged").
     typed = english - _ENGLISH_KEYWORDS
+    squeezed = {_squeezed(word) for word in typed}
     tokens = set(words)
     hits = set()
     for intent, keywords in KEYWORDS.items():
@@ -205,7 +260,9 @@ def keyword_hits(text: str, words: Iterable[str]) -> set[str]:
                 found = (
                     keyword in plain
                     if " " in keyword
-                    else keyword in english or _typed_with_one_typo(keyword, typed)
+                    else keyword in english
+                    or _squeezed(keyword) in squeezed
+                    or _typed_with_one_typo(keyword, typed)
                 )
             elif len(keyword) == 1:
                 # One character ("订", "卡") is evidence only as a word of its own: 订单 is no 订.
@@ -215,13 +272,21 @@ def keyword_hits(text: str, words: Iterable[str]) -> set[str]:
             if found:
                 hits.add(intent)
                 break
-    if _OWN_BOOKINGS.search(plain):
-        hits.add("my_bookings")
-        hits.difference_update(_ABOUT_OWN_BOOKINGS)
+    overrules: dict[str, set[str]] = {}
+    for intent, phrase, generic in PHRASES:
+        if phrase.search(plain):
+            hits.add(intent)
+            overrules.setdefault(intent, set()).update(generic)
     for specific, generic in SPECIFIC_OVER.items():
         if specific in hits:
-            hits.difference_update(generic)
-    return hits
+            overrules.setdefault(specific, set()).update(generic)
+    overruled = set().union(*overrules.values())
+    return {intent: overrules.get(intent, set()) for intent in hits - overruled}
+
+
+def _squeezed(word: str) -> str:
+    """A word with each run of one letter cut to one (helloo, hiii, cancell)."""
+    return re.sub(r"(.)\1+", r"\1", word)
 
 
 def _typed_with_one_typo(keyword: str, words: set[str]) -> bool:
@@ -404,19 +469,24 @@ class IntentClassifier:
             return Classification(intent=UNKNOWN, confidence=0.0, scores={})
         self.prepare()
         probabilities = self._model.probabilities(self.embedder.encode([plain]), [plain])[0]
-        return self._decide(probabilities, keyword_hits(text, words))
+        return self._decide(probabilities, _evidence(text, words))
 
-    def _decide(self, probabilities: np.ndarray, hits: set[str]) -> Classification:
+    def _decide(self, probabilities: np.ndarray, evidence: dict[str, set[str]]) -> Classification:
         scores = {
-            intent: float(probabilities[index]) + (KEYWORD_BONUS if intent in hits else 0.0)
+            intent: float(probabilities[index]) + (KEYWORD_BONUS if intent in evidence else 0.0)
             for index, intent in enumerate(INTENTS)
         }
+        for specific, generics in evidence.items():
+            # The model's belief in a generic reading counts for the specific one its words
+            # name: 取消预约 reads like booking, and is about cancelling one.
+            for generic in generics:
+                scores[specific] += float(probabilities[INTENTS.index(generic)])
         best = max(scores, key=scores.__getitem__)
         confidence = scores[best]
         if confidence < self.threshold:
             best = UNKNOWN
         return Classification(
-            intent=best, confidence=round(confidence, 4), scores=scores, evidence=best in hits
+            intent=best, confidence=round(confidence, 4), scores=scores, evidence=best in evidence
         )
 
 
