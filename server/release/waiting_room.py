@@ -125,6 +125,9 @@ return {queue_id, redis.call('HGET', key, 'request'), redis.call('HGET', key, 'v
 """
 # An idle drainer looks again after this long, backing off to the longest while nobody queues.
 _IDLE_SECONDS, _IDLE_LONGEST_SECONDS = 0.05, 0.5
+# Only one drainer per process looks at an empty queue; the others wait until it (or a request
+# queued by this process) finds work, and look themselves at most this long apart.
+_FOLLOWER_IDLE_SECONDS = 5.0
 
 # Stands for the Idempotency-Key's record when the request has no key (never read or written).
 _NO_CLAIM = "release:{wr}:no-claim"
@@ -183,6 +186,8 @@ class WaitingRoom:
         self._status = redis.register_script(_STATUS)
         self._take = redis.register_script(_TAKE)
         self._tasks: list[asyncio.Task] = []
+        # Set while the queue has had work: wakes the drainers that wait on an empty queue.
+        self._work_seen = asyncio.Event()
         # Long polls of this process waiting for an outcome, by queue id.
         self._waiters: dict[str, set[asyncio.Future]] = {}
 
@@ -280,6 +285,7 @@ class WaitingRoom:
         if verdict == 0:
             raise AlreadyQueued(queue_id=answer[1])
         _, number, served, done = answer
+        self._work_seen.set()
         return QueuePlace.of(queue_id, int(number), int(served), int(done))
 
     async def status(
@@ -329,7 +335,7 @@ class WaitingRoom:
     def start(self, book: Callable[[QueuedRequest], Awaitable[Outcome]], *, workers: int) -> None:
         """Start `workers` tasks that take queued requests, oldest first, and book them, and
         the listener that wakes this process's long polls when their outcome is stored."""
-        self._tasks = [asyncio.create_task(self._drain(book)) for _ in range(workers)]
+        self._tasks = [asyncio.create_task(self._drain(book, lead=n == 0)) for n in range(workers)]
         self._tasks.append(asyncio.create_task(self._listen()))
 
     async def stop(self) -> None:
@@ -361,23 +367,35 @@ class WaitingRoom:
             if not outcome.done():
                 outcome.set_result(None)
 
-    async def _drain(self, book: Callable[[QueuedRequest], Awaitable[Outcome]]) -> None:
+    async def _drain(
+        self, book: Callable[[QueuedRequest], Awaitable[Outcome]], *, lead: bool
+    ) -> None:
         # LPOP and a short sleep, not BLPOP: a blocking pop cancelled at shutdown may still take
-        # a request off the queue, and nobody would book it.
+        # a request off the queue, and nobody would book it. Only the lead drainer keeps looking
+        # at an empty queue (twenty drainers polling it cost Redis and the booking path
+        # 40 calls a second per process); the others join once it finds work.
         idle = _IDLE_SECONDS
         while True:
             stop_if_cancelled()
             try:
                 if await self._drain_one(book):
                     idle = _IDLE_SECONDS
+                    self._work_seen.set()
                     continue
+                self._work_seen.clear()
                 idle = min(idle * 2, _IDLE_LONGEST_SECONDS)
             except Exception as problem:
                 stop_if_cancelled()
                 if not isinstance(problem, RedisError):  # Redis away: wait for it quietly
                     log.exception("draining the waiting room failed")
-                idle = 1.0
-            await asyncio.sleep(idle)
+                await asyncio.sleep(1.0)
+                continue
+            if lead:
+                await asyncio.sleep(idle)
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_FOLLOWER_IDLE_SECONDS):
+                    await self._work_seen.wait()
 
     async def _drain_one(self, book: Callable[[QueuedRequest], Awaitable[Outcome]]) -> bool:
         """Book the oldest queued request, if any; False when the queue is empty."""

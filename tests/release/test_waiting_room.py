@@ -123,3 +123,32 @@ async def test_a_poll_with_a_bad_wait_is_refused(server, wait):
     answer = await server.client.get(f"/api/v1/queue/abc?wait={wait}", headers=bearer(token))
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["field"] == "wait"
+
+
+async def test_one_drainer_watches_an_empty_queue_and_the_others_join_when_work_comes(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=3)
+    _, token = await make_visitor_token(server.app)
+    room = server.app.ctx.waiting_room
+    await room.stop()
+    looks = 0
+    take = room._take
+
+    async def counted_take(**arguments):
+        nonlocal looks
+        looks += 1
+        return await take(**arguments)
+
+    room._take = counted_take
+    room.start(partial(book_queued, server.app), workers=20)
+    await asyncio.sleep(1.5)
+    # Each drainer looks once as it starts; then only the lead, backing off to 0.5 s apart.
+    # (Twenty drainers each polling would have looked over a hundred times by now.)
+    assert looks <= 20 + 8, looks
+    async with room.turn():
+        queued = await book(server.client, token, slot.id, people(1))
+    assert queued.status_code == 202
+    outcome = await asyncio.wait_for(
+        wait_for_outcome(server, token, queued.json()["queue_id"]), timeout=5
+    )
+    assert outcome["http_status"] == 201
