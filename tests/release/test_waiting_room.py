@@ -152,3 +152,21 @@ async def test_one_drainer_watches_an_empty_queue_and_the_others_join_when_work_
         wait_for_outcome(server, token, queued.json()["queue_id"]), timeout=5
     )
     assert outcome["http_status"] == 201
+
+
+async def test_a_queued_requests_wait_is_estimated_from_how_fast_the_queue_was_served(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=3)
+    _, token = await make_visitor_token(server.app)
+    room = server.app.ctx.waiting_room
+    await room.stop()
+    # 20 served over the last ten whole seconds: 2 a second, half a second each.
+    now = int(time.time())
+    for back in range(1, 11):
+        await server.app.ctx.redis.set(f"release:{{wr}}:done:{now - back}", 2, ex=60)
+    async with room.turn():
+        queued = await book(server.client, token, slot.id, people(1))
+    assert queued.status_code == 202
+    assert queued.json()["position"] == 1
+    # 0.5 s, or a little more if a second boundary fell between the counters and the answer
+    assert 0.5 <= queued.json()["estimated_wait_seconds"] <= 0.6
