@@ -386,7 +386,6 @@ class WaitingRoom:
             try:
                 if await self._drain_one(book):
                     idle = _IDLE_SECONDS
-                    self._work_seen.set()
                     continue
                 self._work_seen.clear()
                 idle = min(idle * 2, _IDLE_LONGEST_SECONDS)
@@ -408,6 +407,7 @@ class WaitingRoom:
         taken = await self._take(keys=[_QUEUE, _SERVED], args=[_TICKET, time.time()])
         if not taken:
             return False
+        self._work_seen.set()  # more may be waiting: the other drainers join before this booking
         queue_id, request = taken[0], taken[1]
         if not request:
             return True  # expired unserved: its visitor gave up long ago
