@@ -105,11 +105,10 @@ async def run_claimed(
 
 
 # Store over a record that is missing or still running, not over an answer: a queued request's
-# place must not replace the outcome that a process booking it stored a moment earlier. (The
-# running record is `running_record`'s JSON, so its state is found as text.)
+# place must not replace the outcome that a process booking it stored a moment earlier.
 _STORE_OVER_RUNNING = """
 local record = redis.call('GET', KEYS[1])
-if record and not string.find(record, '"state": "running"', 1, true) then return 0 end
+if record and cjson.decode(record).state ~= 'running' then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1
 """
