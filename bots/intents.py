@@ -261,7 +261,7 @@ def _evidence(text: str, words: Iterable[str]) -> dict[str, set[str]]:
                     keyword in plain
                     if " " in keyword
                     else keyword in english
-                    or _squeezed(keyword) in squeezed
+                    or _SQUEEZED_KEYWORDS[keyword] in squeezed
                     or _typed_with_one_typo(keyword, typed)
                 )
             elif len(keyword) == 1:
@@ -287,6 +287,10 @@ def _evidence(text: str, words: Iterable[str]) -> dict[str, set[str]]:
 def _squeezed(word: str) -> str:
     """A word with each run of one letter cut to one (helloo, hiii, cancell)."""
     return re.sub(r"(.)\1+", r"\1", word)
+
+
+# Each English keyword squeezed once, not on every message.
+_SQUEEZED_KEYWORDS = {keyword: _squeezed(keyword) for keyword in _ENGLISH_KEYWORDS}
 
 
 def _typed_with_one_typo(keyword: str, words: set[str]) -> bool:
