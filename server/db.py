@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate
 from tortoise.models import Model
 
@@ -74,6 +75,10 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 
 async def open_database(settings: Settings) -> None:
     """Connect the ORM to the configured database."""
+    # tortoise keeps each model's INSERT text by connection name ("default"), whatever the
+    # database: a process that opened SQLite before (the embedded test run, then the fault
+    # tests' PostgreSQL) would send SQLite's `?` placeholders to PostgreSQL.
+    EXECUTOR_CACHE.clear()
     # Requests run in other tasks than the start-up listener: they find the ORM via the global.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     # Connect now: tortoise's SQLite client keeps its lock forever if a request that opens the
