@@ -18,7 +18,7 @@ from server import personal_data
 from server.card import service as card
 from server.clock import LOCAL_TZ
 from server.db import is_sqlite, replace_rows, retry_conflicts
-from server.errors import InvalidInput
+from server.errors import AppError, InvalidInput
 from server.release import holds, limits, runtime
 from server.release.errors import HoldNotUsable
 from server.release.mirror import Shortage, SlotPlaces
@@ -248,10 +248,15 @@ def roomier_slots(
 
 # A slot with its venue and what decides whether its day is open, in one read: closing days on
 # that date, regular hours on that weekday (0 = Monday, as OpeningHours stores it), and whether
-# the venue offers card holders a benefit (most do not: no second query for them).
+# the venue offers card holders a benefit (most do not: no second query for them); on
+# PostgreSQL also the catalogue version the rows were read under (migration 0011).
 _WEEKDAY_OF_SLOT = {
     "sqlite": "(CAST(strftime('%w', s.date) AS INTEGER) + 6) % 7",
     "postgres": "(CAST(EXTRACT(ISODOW FROM s.date) AS INTEGER) - 1)",
+}
+_CATALOGUE_VERSION = {
+    "sqlite": "NULL",
+    "postgres": "(SELECT version FROM catalogue_version)",
 }
 
 
@@ -272,7 +277,9 @@ def _bookable_slot_sql(dialect: str) -> str:
             "WHERE h.venue_id = s.venue_id AND h.weekday =",
             weekday,
             ") AS opening_hours,",
-            "(SELECT COUNT(*) FROM card_benefit b WHERE b.venue_id = s.venue_id) AS card_benefits",
+            "(SELECT COUNT(*) FROM card_benefit b WHERE b.venue_id = s.venue_id) AS card_benefits,",
+            _CATALOGUE_VERSION[dialect],
+            "AS catalogue_version",
             "FROM time_slot s JOIN venue v ON v.id = s.venue_id WHERE s.id = $1",
         )
     )
@@ -285,16 +292,64 @@ class BookableSlot:
     slot: TimeSlot
     venue: Venue
     card_benefit: bool  # the venue offers card holders something: ask the card service
+    # The catalogue version the rows were read under (None on SQLite: nothing to compare).
+    catalogue_version: int | None = None
+    kept: bool = False  # read from this process's kept rows, not from the database just now
 
 
-async def bookable_slot(slot_id: int, now: datetime) -> BookableSlot:
-    """The slot and its venue if booking it now is allowed, in one query; else the refusal."""
+class _KeptSlotRows:
+    """The bookable-slot rows this process read lately, by slot id (PostgreSQL only).
+
+    Only a booking statement that compares their catalogue version may rely on them (it refuses
+    as "stale" when the rows changed since): a refusal found in them is checked again in the
+    database, and a booking refused as stale reads them again.
+    """
+
+    MOST = 4096  # slots kept; beyond that the rows are forgotten and read again as asked
+
+    def __init__(self) -> None:
+        self._rows: dict[int, dict[str, Any]] = {}
+
+    def get(self, slot_id: int) -> dict[str, Any] | None:
+        return self._rows.get(slot_id)
+
+    def keep(self, slot_id: int, row: dict[str, Any]) -> None:
+        if row["catalogue_version"] is None:
+            return
+        if len(self._rows) >= self.MOST:
+            self._rows.clear()
+        self._rows[slot_id] = row
+
+    def forget(self, slot_id: int) -> None:
+        self._rows.pop(slot_id, None)
+
+
+_kept_slot_rows = _KeptSlotRows()
+
+
+async def bookable_slot(slot_id: int, now: datetime, *, may_use_kept: bool = False) -> BookableSlot:
+    """The slot and its venue if booking it now is allowed, in one query; else the refusal.
+
+    `may_use_kept`: the caller's booking statement checks the catalogue version, so the rows
+    this process read before will do (no query) if they allow the booking.
+    """
+    if may_use_kept and (kept := _kept_slot_rows.get(slot_id)) is not None:
+        try:
+            return _bookable_from_row(kept, now, kept=True)
+        except AppError:
+            pass  # the rows may be out of date: only the database's may refuse
     rows = await sql.fetch_rows(
         _bookable_slot_sql("sqlite" if is_sqlite() else "postgres"), [slot_id]
     )
     if not rows:
+        _kept_slot_rows.forget(slot_id)
         raise SlotNotFound(slot_id=slot_id)
-    row = rows[0]
+    _kept_slot_rows.keep(slot_id, rows[0])
+    return _bookable_from_row(rows[0], now, kept=False)
+
+
+def _bookable_from_row(row: dict[str, Any], now: datetime, *, kept: bool) -> BookableSlot:
+    """The slot and venue of a bookable-slot row (fresh models), or why booking it is refused."""
     slot = sql.model_from_row(TimeSlot, row, "slot__")
     venue = sql.model_from_row(Venue, row, "venue__")
     slot.venue = venue
@@ -312,7 +367,9 @@ async def bookable_slot(slot_id: int, now: datetime) -> BookableSlot:
     # The same rule as venues.hours_on: a closing day, or a weekday without hours, is closed.
     if row["closing_days"] or not row["opening_hours"]:
         raise VenueClosed()
-    return BookableSlot(slot, venue, bool(row["card_benefits"]))
+    return BookableSlot(
+        slot, venue, bool(row["card_benefits"]), row["catalogue_version"], kept=kept
+    )
 
 
 # The places are claimed by this one conditional UPDATE, checked by the row it returns; the new
@@ -427,8 +484,12 @@ class _Written:
 
 
 # refuse_booking() (migration 0009) raises when given a reason, so the statement undoes itself.
+# "stale" first: the slot's and venue's rows the booking was planned from changed since they
+# were read (migration 0011), and every other outcome may be theirs.
 _REFUSE_BOOKING = (
-    "refuse_booking(CASE WHEN (SELECT COUNT(*) FROM quotas) < :quotas_wanted THEN 'quota' "
+    "refuse_booking(CASE WHEN (SELECT version FROM catalogue_version) "
+    "IS DISTINCT FROM CAST(:catalogue_version AS BIGINT) THEN 'stale' "
+    "WHEN (SELECT COUNT(*) FROM quotas) < :quotas_wanted THEN 'quota' "
     "WHEN slot_claim.id IS NULL THEN 'slot_full' WHEN NOT {day_claimed} THEN 'day_full' END)"
 )
 
@@ -542,6 +603,74 @@ async def _write_booking(
     )
 
 
+class _CatalogueChanged(Exception):
+    """The booking statement refused as "stale": the rows it was planned from changed."""
+
+
+class _Refused(Exception):
+    """The booking's writes were undone for `reason`: quota, slot_full or day_full."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def _book_once(
+    shape: _BookingShape,
+    values: dict[str, Any],
+    *,
+    hold_id: int | None,
+    party: int,
+    venue: Venue,
+    slot: TimeSlot,
+) -> tuple[_Written, SlotPlaces | None]:
+    """Write the booking (retried when PostgreSQL aborted it for a conflict); what it wrote and
+    the slot's places to publish. Refusals leave as _Refused or _CatalogueChanged, undone."""
+
+    async def once() -> tuple[_Written, SlotPlaces | None]:
+        if shape.one_statement:
+            try:
+                written = await _write_booking(None, shape, values)
+            except RaiseError as refused:
+                if refused.hint == "stale":
+                    raise _CatalogueChanged() from None
+                raise _Refused(refused.hint) from None
+            return written, written.places
+        async with in_transaction() as connection:
+            written = await _write_booking(connection, shape, values)
+            # Each refusal leaves the block by its exception: the transaction rolls back.
+            reason = _refusal_of(written, shape, values["quotas_wanted"])
+            if reason is not None:
+                raise _Refused(reason)
+            if hold_id is not None:
+                # The hold claimed the slot's places and the day's when it was made.
+                if written.held is None:
+                    raise HoldNotUsable(hold_id=hold_id)
+                places = (
+                    await return_places(venue, slot, written.held - party, connection)
+                    if written.held > party
+                    else None
+                )
+                return written, places
+        return written, written.places
+
+    # A booking's row locks can meet a closure's (admin) in the other order: PostgreSQL then
+    # aborts one of them, and the booking simply runs again.
+    return await retry_conflicts(once)
+
+
+async def _refuse_slot_full(slot: TimeSlot, party: int, now: datetime) -> NoReturn:
+    """SlotFull with the places the slot has left and its alternatives; the mirror told."""
+    fresh = await TimeSlot.get(id=slot.id)
+    await runtime.current().publish(
+        SlotPlaces(fresh.id, fresh.capacity - fresh.booked, fresh.revision)
+    )
+    raise SlotFull(
+        remaining=max(fresh.capacity - fresh.booked, 0),
+        suggestions=_for_party(await _remembered_alternatives(fresh, now), party),
+    )
+
+
 async def reserve(
     *,
     visitor_id: int,
@@ -573,121 +702,100 @@ async def reserve(
     release = runtime.current()
     if hold_id is None and not sold_out_checked:
         await refuse_if_sold_out(slot_id=slot_id, party=len(people), now=now)
-    bookable = await bookable_slot(slot_id, now)
-    slot, venue = bookable.slot, bookable.venue
+    one_statement = hold_id is None and not is_sqlite()
+    # The one-statement booking checks the catalogue version: rows read before will do.
+    bookable = await bookable_slot(slot_id, now, may_use_kept=one_statement)
     checked = _validated_people(people, now.date())
     hashes = [cipher.lookup_hash(id_number) for _, id_number in checked]
     party = len(checked)
-    # Social-security card holders' benefits: a better fare, and the slot's priority share.
-    perks = (
-        await card.perks_for_party(venue=venue, id_hashes=hashes, day=slot.date)
-        if bookable.card_benefit
-        else card.NO_PERKS
-    )
-    held_back = perks.held_back(capacity=slot.capacity, party_hashes=hashes)
-    # Everything the rows need is computed before the transaction: it holds the slot's row
-    # lock only briefly, and this process's event loop serves others meanwhile.
-    tickets_wanted = [
-        _new_ticket(venue, slot, person, id_number, id_hash, cipher)
-        for (person, id_number), id_hash in zip(checked, hashes, strict=True)
-    ]
-    for ticket in tickets_wanted:
-        ticket.fare = perks.fare(ticket.fare, ticket.id_number_hash)
-        ticket.price_cents = ticket.fare["price_cents"]
-    created_at = timezone.localtime()  # what the ORM's auto_now_add would store
-    shape = _BookingShape(
-        hold=hold_id is not None,
-        guard=guard_capacity,
-        daily_cap=venue.daily_capacity is not None,
-        # A hold's booking (rare) may hand places back: steps in a transaction.
-        one_statement=hold_id is None and not is_sqlite(),
-    )
     quotas_wanted = limits.quotas_wanted(hashes)
-    values: dict[str, Any] = {
-        "visitor_id": visitor_id,
-        "venue_id": venue.id,
-        "slot_id": slot.id,
-        "day": slot.date,
-        "party": party,
-        "status": ReservationStatus.CONFIRMED.value,
-        "created_at": created_at,
-        "ticket_status": TicketStatus.VALID.value,
-        "people": _people_json(tickets_wanted),
-        "places": party,
-        "needed": party + held_back,
-        "quotas_wanted": quotas_wanted,
-        "idempotency_key": idempotency[0] if idempotency else None,
-        "request_fingerprint": idempotency[1] if idempotency else None,
-        "daily_capacity": venue.daily_capacity,
-        **limits.quota_values(limits=release.limits, visitor_id=visitor_id, day=slot.date),
-    }
-    if hold_id is not None:
-        values |= holds.use_hold_values(hold_id=hold_id, now=now)
-
-    async def refuse(reason: str, connection: Any | None) -> NoReturn:
-        if reason == "quota":
-            await limits.refuse_quotas(
-                connection,
-                limits=release.limits,
-                visitor_id=visitor_id,
-                id_hashes=hashes,
-                day=slot.date,
-            )
-        if reason == "day_full":
-            raise DayFull()
-        raise SlotFull(remaining=-1, suggestions=[])
-
-    async def book_once() -> tuple[_Written, SlotPlaces | None]:
-        if shape.one_statement:
-            try:
-                written = await _write_booking(None, shape, values)
-            except RaiseError as refused:
-                await refuse(refused.hint, None)
-            return written, written.places
-        async with in_transaction() as connection:
-            written = await _write_booking(connection, shape, values)
-            # Each refusal leaves the block by its exception: the transaction rolls back.
-            reason = _refusal_of(written, shape, quotas_wanted)
-            if reason is not None:
-                await refuse(reason, connection)
-            if hold_id is not None:
-                # The hold claimed the slot's places and the day's when it was made.
-                if written.held is None:
-                    raise HoldNotUsable(hold_id=hold_id)
-                places = (
-                    await return_places(venue, slot, written.held - party, connection)
-                    if written.held > party
-                    else None
-                )
-                return written, places
-        return written, written.places
-
-    try:
-        # A booking's row locks can meet a closure's (admin) in the other order: PostgreSQL then
-        # aborts one of them, and the booking simply runs again.
-        written, places = await retry_conflicts(book_once)
-    except SlotFull:
-        fresh = await TimeSlot.get(id=slot.id)
-        await release.publish(SlotPlaces(fresh.id, fresh.capacity - fresh.booked, fresh.revision))
-        raise SlotFull(
-            remaining=max(fresh.capacity - fresh.booked, 0),
-            suggestions=_for_party(await _remembered_alternatives(fresh, now), party),
-        ) from None
-    except IntegrityError:
-        first = (
-            await booking_for_key(visitor_id=visitor_id, idempotency=idempotency)
-            if idempotency
-            else None
+    while True:
+        slot, venue = bookable.slot, bookable.venue
+        # Social-security card holders' benefits: a better fare, and the slot's priority share.
+        perks = (
+            await card.perks_for_party(venue=venue, id_hashes=hashes, day=slot.date)
+            if bookable.card_benefit
+            else card.NO_PERKS
         )
-        if first is not None:  # a retry of a booking made already: its answer is that booking
-            return first
-        # One of these people is booked at the venue that day already (maybe a moment ago).
-        raise AlreadyBooked(visitor=await _first_booked(venue, slot.date, hashes)) from None
+        held_back = perks.held_back(capacity=slot.capacity, party_hashes=hashes)
+        # Everything the rows need is computed before the transaction: it holds the slot's row
+        # lock only briefly, and this process's event loop serves others meanwhile.
+        tickets_wanted = [
+            _new_ticket(venue, slot, person, id_number, id_hash, cipher)
+            for (person, id_number), id_hash in zip(checked, hashes, strict=True)
+        ]
+        for ticket in tickets_wanted:
+            ticket.fare = perks.fare(ticket.fare, ticket.id_number_hash)
+            ticket.price_cents = ticket.fare["price_cents"]
+        created_at = timezone.localtime()  # what the ORM's auto_now_add would store
+        shape = _BookingShape(
+            hold=hold_id is not None,
+            guard=guard_capacity,
+            daily_cap=venue.daily_capacity is not None,
+            # A hold's booking (rare) may hand places back: steps in a transaction.
+            one_statement=one_statement,
+        )
+        values: dict[str, Any] = {
+            "visitor_id": visitor_id,
+            "venue_id": venue.id,
+            "slot_id": slot.id,
+            "day": slot.date,
+            "party": party,
+            "status": ReservationStatus.CONFIRMED.value,
+            "created_at": created_at,
+            "ticket_status": TicketStatus.VALID.value,
+            "people": _people_json(tickets_wanted),
+            "places": party,
+            "needed": party + held_back,
+            "quotas_wanted": quotas_wanted,
+            "idempotency_key": idempotency[0] if idempotency else None,
+            "request_fingerprint": idempotency[1] if idempotency else None,
+            "daily_capacity": venue.daily_capacity,
+            **limits.quota_values(limits=release.limits, visitor_id=visitor_id, day=slot.date),
+        }
+        if one_statement:
+            values["catalogue_version"] = bookable.catalogue_version
+        if hold_id is not None:
+            values |= holds.use_hold_values(hold_id=hold_id, now=now)
+        try:
+            written, places = await _book_once(
+                shape, values, hold_id=hold_id, party=party, venue=venue, slot=slot
+            )
+            break
+        except _CatalogueChanged:
+            # The slot's or the venue's rows changed since they were read: plan again from
+            # the database's (which may now refuse).
+            bookable = await bookable_slot(slot_id, now)
+        except _Refused as refused:
+            if refused.reason == "quota":
+                await limits.refuse_quotas(
+                    None,
+                    limits=release.limits,
+                    visitor_id=visitor_id,
+                    id_hashes=hashes,
+                    day=slot.date,
+                )
+            if refused.reason == "day_full":
+                raise DayFull() from None
+            return await _refuse_slot_full(slot, party, now)
+        except IntegrityError:
+            first = (
+                await booking_for_key(visitor_id=visitor_id, idempotency=idempotency)
+                if idempotency
+                else None
+            )
+            if first is not None:  # a retry of a booking made already: its answer is that one
+                return first
+            # One of these people is booked at the venue that day already (maybe a moment ago).
+            raise AlreadyBooked(visitor=await _first_booked(venue, slot.date, hashes)) from None
     if hold_id is None:
         await release.publish_taken(places)
     else:
         await release.publish(places)  # what the hold gave back (None: nothing)
-    slot.booked += party  # what our UPDATE did, for the answer (others may have booked since)
+    if places is not None and hold_id is None:
+        slot.booked = slot.capacity - places.remaining  # as our UPDATE left the slot's row
+    else:
+        slot.booked += party  # what our booking took (the slot's row was read just now)
     # The answer is built from the rows just written: no second read of what we know.
     reservation = Reservation(
         id=written.reservation_id,
