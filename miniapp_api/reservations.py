@@ -63,10 +63,17 @@ async def _book(
 async def _replay(
     app: Sanic, *, record: str, visitor_id: int, key: str, fingerprint: str, language: str
 ) -> Answer:
-    """A retry's answer: the stored one, or the booking that keeps its key in the database."""
+    """A retry's answer: the stored one, its place in the waiting room, or the booking that
+    keeps its key in the database."""
     try:
         return idempotency.stored_answer(record, fingerprint)
     except IdempotencyInProgress:
+        queue_id = idempotency.queue_id_of(record)
+        if queue_id is not None:
+            place = await app.ctx.waiting_room.status(queue_id=queue_id, visitor_id=visitor_id)
+            if place["status"] == "done":  # stored a moment ago, after the record was read
+                return place["http_status"], place["answer"]
+            return 202, place
         # A booking stores no answer in Redis (its reservation keeps the key): the key's
         # record says "running" until it expires, and a finished booking is found here.
         first = await reservations.booking_for_key(
@@ -129,6 +136,8 @@ async def create_reservation(request: Request) -> HTTPResponse:
                     "language": language,
                     "key": key or "",
                     "fingerprint": fingerprint,
+                    # Where the outcome goes for a retry with the key (stored with the outcome).
+                    "answer_record": "" if key is None else idempotency.record_key(scope, key),
                 },
                 rates=booking_rates(request),
                 rate_window=limits.BOOKING_RATE_WINDOW_SECONDS,
@@ -152,17 +161,8 @@ async def create_reservation(request: Request) -> HTTPResponse:
             await reservations.refuse_shortage(
                 entry, slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
             )
-        elif isinstance(entry, QueuePlace):
+        elif isinstance(entry, QueuePlace):  # a retry is told its place (the door said so)
             status, answer = 202, entry.as_answer()
-            if key is not None:  # a retry gets the place until book_queued stores the outcome
-                await idempotency.store_answer(
-                    app.ctx.redis,
-                    scope=scope,
-                    key=key,
-                    request_fingerprint=fingerprint,
-                    answer=(status, answer),
-                    provisional=True,
-                )
         elif key is None:
             status, answer = await book()
         else:
@@ -178,7 +178,11 @@ async def create_reservation(request: Request) -> HTTPResponse:
 
 
 async def book_queued(app: Sanic, queued: dict) -> Answer:
-    """Book a request from the waiting room; its outcome (also a refusal) as status and JSON."""
+    """Book a request from the waiting room; its outcome (also a refusal) as status and JSON.
+
+    The waiting room stores the outcome, also as the answer to a retry with the request's
+    Idempotency-Key (its `answer_record`).
+    """
     visitor_id, language = queued["visitor_id"], queued["language"]
     booking = ReservationIn.model_validate_json(app.ctx.cipher.decrypt(queued["booking"]))
     key = queued["key"] or None
@@ -195,15 +199,6 @@ async def book_queued(app: Sanic, queued: dict) -> Answer:
     except Exception as problem:
         log.exception("a queued booking failed")
         outcome = 503, error_body(ServiceUnavailable(detail=type(problem).__name__), language)
-    if queued["key"]:
-        # A retry with the same Idempotency-Key now gets the outcome, not the queue place.
-        await idempotency.store_answer(
-            app.ctx.redis,
-            scope=f"reserve:{visitor_id}",
-            key=queued["key"],
-            request_fingerprint=queued["fingerprint"],
-            answer=outcome,
-        )
     return outcome
 
 

@@ -104,14 +104,16 @@ async def run_claimed(
     return status, body
 
 
-# Store over a record that is missing or still running, not over an answer: a queued request's
-# place must not replace the outcome that a process booking it stored a moment earlier.
-_STORE_OVER_RUNNING = """
-local record = redis.call('GET', KEYS[1])
-if record and cjson.decode(record).state ~= 'running' then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return 1
-"""
+def queue_id_of(raw: str | None) -> str | None:
+    """The waiting room place of a key whose first request was queued (None: it was not)."""
+    return json.loads(raw).get("queue_id") if raw else None
+
+
+def answer_record(request_fingerprint: str, answer: Answer) -> str:
+    """The record of a finished request's answer, as a retry reads it (stored_answer)."""
+    status, body = answer
+    done = {"state": "done", "fp": request_fingerprint, "status": status, "body": body}
+    return json.dumps(done, ensure_ascii=False)
 
 
 async def store_answer(
@@ -121,25 +123,18 @@ async def store_answer(
     key: str,
     request_fingerprint: str,
     answer: Answer,
-    provisional: bool = False,
 ) -> None:
-    """Record `answer` as what a retry of (scope, key) gets, e.g. a queued request's outcome;
-    a `provisional` one (its place in the queue) only while no other answer is stored."""
-    status, body = answer
-    done = {"state": "done", "fp": request_fingerprint, "status": status, "body": body}
-    record = json.dumps(done, ensure_ascii=False)
+    """Record `answer` as what a retry of (scope, key) gets."""
+    record = answer_record(request_fingerprint, answer)
     try:
-        if provisional:
-            store = redis.register_script(_STORE_OVER_RUNNING)
-            await store(keys=[record_key(scope, key)], args=[record, ANSWER_TTL_SECONDS])
-        else:
-            await redis.set(record_key(scope, key), record, ex=ANSWER_TTL_SECONDS)
+        await redis.set(record_key(scope, key), record, ex=ANSWER_TTL_SECONDS)
     except RedisError:
         log.warning("Redis unavailable: the idempotency record of a finished request is lost")
 
 
 def stored_answer(raw: str | None, request_fingerprint: str) -> Answer:
-    """What a retry gets from its key's record `raw`: the first answer, or the refusal."""
+    """What a retry gets from its key's record `raw`: the first answer, or the refusal
+    (IdempotencyInProgress while the first request runs or waits in the queue)."""
     if raw is None:
         # The first request failed and released the key between our two calls.
         raise IdempotencyInProgress()

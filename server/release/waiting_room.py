@@ -58,9 +58,13 @@ _LISTEN_SECONDS = 1.0
 # request's rates (stop at the first over its limit), refuse a slot whose mirror entry says it is
 # short, then queue the request if the queue is busy (or the caller must queue anyway): give the
 # visitor one place (or name the one they have), number it, queue it, and say where it stands.
-# A request let through or queued claims its Idempotency-Key (a refusal leaves it free).
+# A request let through claims its Idempotency-Key as running; one queued, with its queue id
+# (a retry is told its place, until the drainer stores the outcome there); a refusal leaves it
+# free.
 # Answers: {3, limit, seconds left} over a rate; {4, mirror entry} short; {2} go ahead;
-# {0, queue id} already queued; {1, number, served} queued.
+# {0, queue id} already queued; {1, number, served, done lately} queued (done lately: the
+# requests served in the last RATE_WINDOW_SECONDS whole seconds, for the wait estimate; their
+# counters' keys are made here, within the hash tag, and read only for a request queued).
 # KEYS: queue, numbers, ticket, visitor, served, the slot's mirror entry, the Idempotency-Key's
 # record, then the rate counters (ARGV[7] of them).
 # ARGV: queue id, visitor, request, ticket TTL, must queue (1/0), party (0: no sold-out check),
@@ -86,15 +90,27 @@ local queue_now = ARGV[5] ~= '0' or redis.call('LLEN', KEYS[1]) > 0
 if queue_now and not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'EX', ARGV[4]) then
   return {0, redis.call('GET', KEYS[4])}
 end
-if claim ~= '' then redis.call('SET', KEYS[7], claim, 'EX', ARGV[10]) end
-if not queue_now then return {2} end
+if not queue_now then
+  if claim ~= '' then redis.call('SET', KEYS[7], claim, 'EX', ARGV[10]) end
+  return {2}
+end
+if claim ~= '' then
+  local queued = {state = 'queued', fp = cjson.decode(claim).fp, queue_id = ARGV[1]}
+  redis.call('SET', KEYS[7], cjson.encode(queued), 'EX', ARGV[4])
+end
 local number = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[3], 'visitor', ARGV[2], 'number', number, 'state', 'waiting',
   'request', ARGV[3])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 redis.call('RPUSH', KEYS[1], ARGV[1])
-return {1, number, tonumber(redis.call('GET', KEYS[5]) or '0')}
+local now, done = tonumber(redis.call('TIME')[1]), 0
+for back = 1, RATE_WINDOW do
+  done = done + tonumber(redis.call('GET', 'DONE_PER_SECOND' .. (now - back)) or '0')
+end
+return {1, number, tonumber(redis.call('GET', KEYS[5]) or '0'), done}
 """.replace("ENTRY_FIELDS", ", ".join(f"'{field}'" for field in mirror.ENTRY_FIELDS))
+    .replace("RATE_WINDOW", str(RATE_WINDOW_SECONDS))
+    .replace("DONE_PER_SECOND", _DONE_PER_SECOND)
 )
 
 # A queued request's state, with the queue's progress, in one round trip.
@@ -281,18 +297,9 @@ class WaitingRoom:
             return None
         if verdict == 0:
             raise AlreadyQueued(queue_id=answer[1])
-        _, number, served = answer
+        _, number, served, done_lately = answer
         self._work_seen.set()
-        return QueuePlace.of(queue_id, int(number), int(served), await self._done_lately())
-
-    async def _done_lately(self) -> int:
-        # The drain rate for a queued request's wait estimate, read apart from the door: every
-        # request passes the door (the crowd's sold-out answers too), ten keys fewer for each.
-        try:
-            counts = await self._redis.mget(_rate_window_keys())
-        except RedisError:
-            return 0  # queued all the same: the estimate falls back to a guess
-        return sum(int(count or 0) for count in counts)
+        return QueuePlace.of(queue_id, int(number), int(served), int(done_lately))
 
     async def status(
         self, *, queue_id: str, visitor_id: int, wait_seconds: float = 0
@@ -411,9 +418,10 @@ class WaitingRoom:
         queue_id, request = taken[0], taken[1]
         if not request:
             return True  # expired unserved: its visitor gave up long ago
+        queued = json.loads(request)
         # In line with this process's direct bookings, for one of its booking places.
         async with self.turn():
-            status, answer = await book(json.loads(request))
+            status, answer = await book(queued)
         key, second = _TICKET + queue_id, f"{_DONE_PER_SECOND}{int(time.time())}"
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(
@@ -428,6 +436,13 @@ class WaitingRoom:
             pipe.delete(_VISITOR + taken[2])
             pipe.incr(second)
             pipe.expire(second, 2 * RATE_WINDOW_SECONDS)
+            if queued.get("answer_record"):
+                # A retry with the request's Idempotency-Key now gets the outcome, not its place.
+                pipe.set(
+                    queued["answer_record"],
+                    idempotency.answer_record(queued["fingerprint"], (status, answer)),
+                    ex=idempotency.ANSWER_TTL_SECONDS,
+                )
             pipe.publish(_DONE_CHANNEL, queue_id)
             await pipe.execute()
         return True

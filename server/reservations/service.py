@@ -294,7 +294,6 @@ class BookableSlot:
     card_benefit: bool  # the venue offers card holders something: ask the card service
     # The catalogue version the rows were read under (None on SQLite: nothing to compare).
     catalogue_version: int | None = None
-    kept: bool = False  # read from this process's kept rows, not from the database just now
 
 
 class _KeptSlotRows:
@@ -335,7 +334,7 @@ async def bookable_slot(slot_id: int, now: datetime, *, may_use_kept: bool = Fal
     """
     if may_use_kept and (kept := _kept_slot_rows.get(slot_id)) is not None:
         try:
-            return _bookable_from_row(kept, now, kept=True)
+            return _bookable_from_row(kept, now)
         except AppError:
             pass  # the rows may be out of date: only the database's may refuse
     rows = await sql.fetch_rows(
@@ -345,11 +344,15 @@ async def bookable_slot(slot_id: int, now: datetime, *, may_use_kept: bool = Fal
         _kept_slot_rows.forget(slot_id)
         raise SlotNotFound(slot_id=slot_id)
     _kept_slot_rows.keep(slot_id, rows[0])
-    return _bookable_from_row(rows[0], now, kept=False)
+    return _bookable_from_row(rows[0], now)
 
 
-def _bookable_from_row(row: dict[str, Any], now: datetime, *, kept: bool) -> BookableSlot:
-    """The slot and venue of a bookable-slot row (fresh models), or why booking it is refused."""
+def _bookable_from_row(row: dict[str, Any], now: datetime) -> BookableSlot:
+    """The slot and venue of a bookable-slot row, or why booking it is refused.
+
+    The models are made anew from the row each time (JSON columns decoded again): a request
+    may change its own, never another's.
+    """
     slot = sql.model_from_row(TimeSlot, row, "slot__")
     venue = sql.model_from_row(Venue, row, "venue__")
     slot.venue = venue
@@ -367,9 +370,7 @@ def _bookable_from_row(row: dict[str, Any], now: datetime, *, kept: bool) -> Boo
     # The same rule as venues.hours_on: a closing day, or a weekday without hours, is closed.
     if row["closing_days"] or not row["opening_hours"]:
         raise VenueClosed()
-    return BookableSlot(
-        slot, venue, bool(row["card_benefits"]), row["catalogue_version"], kept=kept
-    )
+    return BookableSlot(slot, venue, bool(row["card_benefits"]), row["catalogue_version"])
 
 
 # The places are claimed by this one conditional UPDATE, checked by the row it returns; the new

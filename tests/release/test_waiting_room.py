@@ -74,10 +74,21 @@ async def test_a_retry_of_a_queued_request_gets_its_final_answer(server):
     slot = await make_slot(venue, capacity=3)
     _, token = await make_visitor_token(server.app)
     room = server.app.ctx.waiting_room
+    await room.stop()  # nobody drains until the retry below was told its place
     key = {"Idempotency-Key": "crowd-1"}
     async with room.turn():
         first = await book(server.client, token, slot.id, people(2), headers=key)
     assert first.status_code == 202
+    # A retry while queued: the same place (not a second one, not a 409), and no booking.
+    waiting = await book(server.client, token, slot.id, people(2), headers=key)
+    assert waiting.status_code == 202, waiting.text
+    assert waiting.json() | {"estimated_wait_seconds": 0} == first.json() | {
+        "estimated_wait_seconds": 0
+    }
+    # The same key with another body is refused, queued or not.
+    other = await book(server.client, token, slot.id, people(1), headers=key)
+    assert other.status_code == 422
+    room.start(partial(book_queued, server.app), workers=1)
     outcome = await wait_for_outcome(server, token, first.json()["queue_id"])
     assert outcome["http_status"] == 201
     retry = await book(server.client, token, slot.id, people(2), headers=key)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -294,28 +293,6 @@ async def test_idempotent_retry_while_the_first_is_running_is_a_409(server):
     answer = await book(server, token, slot.id, body["visitors"], **{"Idempotency-Key": "k-2"})
     assert answer.status_code == 409
     assert answer.json()["error"]["code"] == "idempotency_in_progress"
-
-
-async def test_a_queue_place_never_replaces_an_outcome_stored_before_it(server):
-    from server import idempotency
-
-    redis, answer = server.app.ctx.redis, (202, {"status": "waiting", "queue_id": "q"})
-
-    async def store(key: str, **options) -> dict:
-        await idempotency.store_answer(
-            redis, scope="reserve:1", key=key, request_fingerprint="fp", answer=answer, **options
-        )
-        return json.loads(await redis.get(idempotency.record_key("reserve:1", key)))
-
-    # Over the running claim (or no record at all) the place is stored ...
-    await redis.set(idempotency.record_key("reserve:1", "a"), idempotency.running_record("fp"))
-    assert (await store("a", provisional=True))["status"] == 202
-    assert (await store("b", provisional=True))["status"] == 202
-    # ... but a process that booked the queued request first stored its outcome: that stays.
-    answer = (201, {"id": 7})
-    await store("c")
-    answer = (202, {"status": "waiting", "queue_id": "q"})
-    assert (await store("c", provisional=True))["status"] == 201
 
 
 async def test_manager_changes_capacity_of_own_venue_only_and_never_below_booked(server):
