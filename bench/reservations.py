@@ -87,7 +87,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
+        default=5,
         help="rounds of raw then HTTP phases; the ratio reported is the median round's",
     )
     parser.add_argument(
