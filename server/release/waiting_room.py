@@ -50,8 +50,22 @@ RATE_WINDOW_SECONDS = 10
 _FALLBACK_SECONDS_PER_BOOKING = 0.05
 # How long a poll may wait for its outcome: well within proxies' and Sanic's response timeouts.
 LONGEST_WAIT_SECONDS = 25
-_DONE_CHANNEL = "release:{wr}:done"  # the id of each queued request whose outcome is stored
+# Each queued request's outcome once stored: "<queue id> <http status> <answer JSON>".
+_DONE_CHANNEL = "release:{wr}:done"
 _LISTEN_SECONDS = 1.0
+
+# The requests served in the last RATE_WINDOW_SECONDS whole seconds (by Redis's clock), for a
+# queued request's wait estimate. The counters' keys are made here, within the hash tag: read
+# only when asked (a request queued, a poll), not passed with every request at the door.
+_DONE_LATELY_LUA = """
+local function done_lately()
+  local now, done = tonumber(redis.call('TIME')[1]), 0
+  for back = 1, RATE_WINDOW do
+    done = done + tonumber(redis.call('GET', 'DONE_PER_SECOND' .. (now - back)) or '0')
+  end
+  return done
+end
+""".replace("RATE_WINDOW", str(RATE_WINDOW_SECONDS)).replace("DONE_PER_SECOND", _DONE_PER_SECOND)
 
 # The booking door: every check a booking request passes before its turn, in one round trip.
 # A retry whose Idempotency-Key has a record gets that ({5, record}), uncounted. Else count the
@@ -62,9 +76,7 @@ _LISTEN_SECONDS = 1.0
 # (a retry is told its place, until the drainer stores the outcome there); a refusal leaves it
 # free.
 # Answers: {3, limit, seconds left} over a rate; {4, mirror entry} short; {2} go ahead;
-# {0, queue id} already queued; {1, number, served, done lately} queued (done lately: the
-# requests served in the last RATE_WINDOW_SECONDS whole seconds, for the wait estimate; their
-# counters' keys are made here, within the hash tag, and read only for a request queued).
+# {0, queue id} already queued; {1, number, served, done lately} queued.
 # KEYS: queue, numbers, ticket, visitor, served, the slot's mirror entry, the Idempotency-Key's
 # record, then the rate counters (ARGV[7] of them).
 # ARGV: queue id, visitor, request, ticket TTL, must queue (1/0), party (0: no sold-out check),
@@ -72,6 +84,7 @@ _LISTEN_SECONDS = 1.0
 # the rate limits.
 _CHECK_IN = (
     ratelimit.COUNT_REQUESTS_LUA
+    + _DONE_LATELY_LUA
     + """
 local claim = ARGV[9]
 if claim ~= '' then
@@ -103,27 +116,22 @@ redis.call('HSET', KEYS[3], 'visitor', ARGV[2], 'number', number, 'state', 'wait
   'request', ARGV[3])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 redis.call('RPUSH', KEYS[1], ARGV[1])
-local now, done = tonumber(redis.call('TIME')[1]), 0
-for back = 1, RATE_WINDOW do
-  done = done + tonumber(redis.call('GET', 'DONE_PER_SECOND' .. (now - back)) or '0')
-end
-return {1, number, tonumber(redis.call('GET', KEYS[5]) or '0'), done}
+return {1, number, tonumber(redis.call('GET', KEYS[5]) or '0'), done_lately()}
 """.replace("ENTRY_FIELDS", ", ".join(f"'{field}'" for field in mirror.ENTRY_FIELDS))
-    .replace("RATE_WINDOW", str(RATE_WINDOW_SECONDS))
-    .replace("DONE_PER_SECOND", _DONE_PER_SECOND)
 )
 
-# A queued request's state, with the queue's progress, in one round trip.
-# KEYS: ticket, served, then the done-per-second counters of the window.
-_STATUS = """
-local done = 0
-for i = 3, #KEYS do done = done + tonumber(redis.call('GET', KEYS[i]) or '0') end
+# A queued request's state, with the queue's progress, in one round trip. KEYS: ticket, served.
+_STATUS = (
+    _DONE_LATELY_LUA
+    + """
+local done = done_lately()
 local ticket = redis.call('HMGET', KEYS[1], 'visitor', 'state', 'number', 'started',
   'http_status', 'answer')
 local answer = {tonumber(redis.call('GET', KEYS[2]) or '0'), done}
 for i = 1, 6 do answer[i + 2] = ticket[i] end
 return answer
 """
+)
 
 # Take the oldest request out, count it served and mark it running, atomically: a process dying
 # right after still leaves a "running" request that its visitor is told was lost. (Its key is
@@ -321,7 +329,10 @@ class WaitingRoom:
                 return answer
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait_seconds):
-                    await outcome
+                    told = await outcome
+                    if told:  # the outcome came with the wake-up: no second read
+                        http_status, _, answer_json = told.partition(" ")
+                        return _done(queue_id, http_status, answer_json)
             return await self._status_now(queue_id, visitor_id)
         finally:
             waiters.discard(outcome)
@@ -330,17 +341,12 @@ class WaitingRoom:
 
     async def _status_now(self, queue_id: str, visitor_id: int) -> dict[str, Any]:
         served, done, owner, state, number, started, http_status, answer = await self._status(
-            keys=[_TICKET + queue_id, _SERVED, *_rate_window_keys()]
+            keys=[_TICKET + queue_id, _SERVED]
         )
         if owner != str(visitor_id):
             raise QueueTicketNotFound(queue_id=queue_id)
         if state == "done":
-            return {
-                "status": "done",
-                "queue_id": queue_id,
-                "http_status": int(http_status),
-                "answer": json.loads(answer),
-            }
+            return _done(queue_id, http_status, answer)
         if state == "running" and time.time() - float(started) > LOST_AFTER_SECONDS:
             return {"status": "lost", "queue_id": queue_id}
         return QueuePlace.of(queue_id, int(number), int(served), int(done)).as_answer()
@@ -375,10 +381,12 @@ class WaitingRoom:
                 stop_if_cancelled()
                 await asyncio.sleep(1.0)
 
-    def _wake(self, queue_id: str) -> None:
+    def _wake(self, message: str) -> None:
+        # "<queue id> <http status> <answer JSON>" (or only the id: read the outcome then).
+        queue_id, _, outcome_told = message.partition(" ")
         for outcome in self._waiters.get(queue_id, ()):
             if not outcome.done():
-                outcome.set_result(None)
+                outcome.set_result(outcome_told)
 
     async def _drain(
         self, book: Callable[[QueuedRequest], Awaitable[Outcome]], *, lead: bool
@@ -423,13 +431,14 @@ class WaitingRoom:
         async with self.turn():
             status, answer = await book(queued)
         key, second = _TICKET + queue_id, f"{_DONE_PER_SECOND}{int(time.time())}"
+        answer_json = json.dumps(answer, ensure_ascii=False)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 key,
                 mapping={
                     "state": "done",
                     "http_status": status,
-                    "answer": json.dumps(answer, ensure_ascii=False),
+                    "answer": answer_json,
                 },
             )
             pipe.hdel(key, "request")  # the personal data is not kept once used
@@ -443,12 +452,17 @@ class WaitingRoom:
                     idempotency.answer_record(queued["fingerprint"], (status, answer)),
                     ex=idempotency.ANSWER_TTL_SECONDS,
                 )
-            pipe.publish(_DONE_CHANNEL, queue_id)
+            # The outcome travels with the wake-up: the visitor's long poll answers from it.
+            pipe.publish(_DONE_CHANNEL, f"{queue_id} {status} {answer_json}")
             await pipe.execute()
         return True
 
 
-def _rate_window_keys() -> list[str]:
-    # The counters of the last whole seconds: how fast the queue has been served lately.
-    now = int(time.time())
-    return [f"{_DONE_PER_SECOND}{now - back}" for back in range(1, 1 + RATE_WINDOW_SECONDS)]
+def _done(queue_id: str, http_status: str, answer_json: str) -> dict[str, Any]:
+    """A queued request's final answer, as its poll gives it."""
+    return {
+        "status": "done",
+        "queue_id": queue_id,
+        "http_status": int(http_status),
+        "answer": json.loads(answer_json),
+    }

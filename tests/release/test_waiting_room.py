@@ -118,6 +118,14 @@ async def test_a_long_poll_answers_as_soon_as_the_outcome_is_stored(server):
     assert still.json()["position"] == 1 and time.monotonic() - began >= 0.5
     # Now a poll waits, the queue is drained meanwhile, and the outcome comes at once (woken
     # through Redis by whichever process stored it), long before the 25 s are up.
+    reads = []
+    read_status = room._status
+
+    async def counted(**arguments):
+        reads.append(arguments["keys"][0])
+        return await read_status(**arguments)
+
+    room._status = counted
     waiting = asyncio.create_task(server.client.get(poll, headers=bearer(token)))
     await asyncio.sleep(0.3)
     assert not waiting.done()
@@ -126,6 +134,9 @@ async def test_a_long_poll_answers_as_soon_as_the_outcome_is_stored(server):
     answered = await asyncio.wait_for(waiting, timeout=10)
     assert answered.status_code == 200 and answered.json()["status"] == "done"
     assert answered.json()["http_status"] == 201 and time.monotonic() - began < 5
+    # The outcome came with the wake-up: the poll read the queue once, before it waited.
+    assert len(reads) == 1
+    assert answered.json()["answer"]["tickets"][0]["holder"] == "游**"
 
 
 @pytest.mark.parametrize("wait", ["-1", "26", "soon"])
