@@ -52,6 +52,8 @@ _FALLBACK_SECONDS_PER_BOOKING = 0.05
 LONGEST_WAIT_SECONDS = 25
 # Each queued request's outcome once stored: "<queue id> <http status> <answer JSON>".
 _DONE_CHANNEL = "release:{wr}:done"
+# A request queued on an empty queue: every process's drainers look (not only the queuer's).
+_WORK_CHANNEL = "release:{wr}:work"
 _LISTEN_SECONDS = 1.0
 
 # The requests served in the last RATE_WINDOW_SECONDS whole seconds (by Redis's clock), for a
@@ -71,7 +73,8 @@ end
 # A retry whose Idempotency-Key has a record gets that ({5, record}), uncounted. Else count the
 # request's rates (stop at the first over its limit), refuse a slot whose mirror entry says it is
 # short, then queue the request if the queue is busy (or the caller must queue anyway): give the
-# visitor one place (or name the one they have), number it, queue it, and say where it stands.
+# visitor one place (or name the one they have), number it, queue it (the first request on an
+# empty queue wakes every process's drainers), and say where it stands.
 # A request let through claims its Idempotency-Key as running; one queued, with its queue id
 # (a retry is told its place, until the drainer stores the outcome there); a refusal leaves it
 # free.
@@ -115,9 +118,13 @@ local number = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[3], 'visitor', ARGV[2], 'number', number, 'state', 'waiting',
   'request', ARGV[3])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
-redis.call('RPUSH', KEYS[1], ARGV[1])
+if redis.call('RPUSH', KEYS[1], ARGV[1]) == 1 then
+  redis.call('PUBLISH', 'WORK_CHANNEL', '')  -- the queue had been empty: wake every process
+end
 return {1, number, tonumber(redis.call('GET', KEYS[5]) or '0'), done_lately()}
-""".replace("ENTRY_FIELDS", ", ".join(f"'{field}'" for field in mirror.ENTRY_FIELDS))
+""".replace("ENTRY_FIELDS", ", ".join(f"'{field}'" for field in mirror.ENTRY_FIELDS)).replace(
+        "WORK_CHANNEL", _WORK_CHANNEL
+    )
 )
 
 # A queued request's state, with the queue's progress, in one round trip. KEYS: ticket, served.
@@ -366,16 +373,21 @@ class WaitingRoom:
 
     async def _listen(self) -> None:
         # One subscription per process: an outcome stored by any process wakes the long polls
-        # here. A message missed while Redis is away only makes a long poll run its full time.
+        # here, and work queued by any process wakes the drainers. A message missed while Redis
+        # is away only makes a long poll run its full time (or a drainer look a moment later).
         while True:
             stop_if_cancelled()
             try:
                 async with self._redis.pubsub(ignore_subscribe_messages=True) as listener:
-                    await listener.subscribe(_DONE_CHANNEL)
+                    await listener.subscribe(_DONE_CHANNEL, _WORK_CHANNEL)
                     while True:
                         stop_if_cancelled()
                         message = await listener.get_message(timeout=_LISTEN_SECONDS)
-                        if message is not None:
+                        if message is None:
+                            continue
+                        if message["channel"] == _WORK_CHANNEL:
+                            self._work_seen.set()
+                        else:
                             self._wake(message["data"])
             except (RedisError, OSError):
                 stop_if_cancelled()
@@ -410,11 +422,10 @@ class WaitingRoom:
                     log.exception("draining the waiting room failed")
                 await asyncio.sleep(1.0)
                 continue
-            if lead:
-                await asyncio.sleep(idle)
-                continue
+            # The lead looks again after its idle time, the others after theirs, unless work
+            # is seen first (queued here, or on an empty queue by any process).
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(_FOLLOWER_IDLE_SECONDS):
+                async with asyncio.timeout(idle if lead else _FOLLOWER_IDLE_SECONDS):
                     await self._work_seen.wait()
 
     async def _drain_one(self, book: Callable[[QueuedRequest], Awaitable[Outcome]]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from functools import partial
 
@@ -174,6 +175,47 @@ async def test_one_drainer_watches_an_empty_queue_and_the_others_join_when_work_
         wait_for_outcome(server, token, queued.json()["queue_id"]), timeout=5
     )
     assert outcome["http_status"] == 201
+
+
+async def test_work_queued_by_another_process_wakes_this_ones_idle_drainers(server, monkeypatch):
+    from server.release import waiting_room
+
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=3)
+    visitor, token = await make_visitor_token(server.app)
+    here = server.app.ctx.waiting_room
+    await here.stop()
+    # Without a wake-up this process's lead drainer would look again only after its idle time,
+    # which an empty queue lets grow (here: 10 s from its first look; the others a minute).
+    monkeypatch.setattr(waiting_room, "_IDLE_SECONDS", 5.0)
+    monkeypatch.setattr(waiting_room, "_IDLE_LONGEST_SECONDS", 60.0)
+    monkeypatch.setattr(waiting_room, "_FOLLOWER_IDLE_SECONDS", 60.0)
+    here.start(partial(book_queued, server.app), workers=2)
+    await asyncio.sleep(0.5)  # every drainer has looked once and found the queue empty
+    # "Another process": a second door on the same Redis, with no drainers of its own, that must
+    # queue (its own booking places are all taken).
+    elsewhere = waiting_room.WaitingRoom(server.app.ctx.redis, concurrency=1, backlog=0, door=1)
+    async with elsewhere.turn():
+        place = await elsewhere.check_in(
+            visitor_id=visitor.id,
+            request={
+                "visitor_id": visitor.id,
+                "booking": server.app.ctx.cipher.encrypt(
+                    json.dumps({"slot_id": slot.id, "visitors": people(1)})
+                ),
+                "language": "en",
+                "key": "",
+                "fingerprint": "",
+            },
+            rates=[],
+            rate_window=60,
+            slot_id=slot.id,
+            party=1,
+        )
+    queued_at = time.monotonic()
+    outcome = await asyncio.wait_for(wait_for_outcome(server, token, place.queue_id), timeout=10)
+    assert outcome["http_status"] == 201
+    assert time.monotonic() - queued_at < 3  # woken through Redis, not at its next look
 
 
 async def test_a_queued_requests_wait_is_estimated_from_how_fast_the_queue_was_served(server):
