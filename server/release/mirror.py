@@ -34,7 +34,7 @@ REPAIR_INTERVAL_SECONDS = 5.0
 _KEY = "release:slot:{}"
 _TRACKED = "release:slots"  # the ids of every slot with a mirror entry, for `repair`
 # A full slot's alternatives are advice (the booking checks again): seconds old is fine.
-ALTERNATIVES_TTL_SECONDS = 5
+ALTERNATIVES_TTL_SECONDS = 1
 # Places taken are told only once a slot has fewer left than this. The mirror is read only to
 # answer "fewer places left than a party" (a party or hold is at most 5 places), and an entry
 # left higher than the truth only ever says "maybe": so while a slot has room, a booking saves

@@ -29,6 +29,7 @@ class AlternativeOut(BaseModel):
     start: str
     end: str
     remaining: int
+    crowded: bool = Field(False, description="80% booked or more: offered only after roomy ones")
 
 
 class SlotOut(BaseModel):

@@ -55,7 +55,8 @@ from server.venues.errors import VenueNotFound
 from server.venues.models import Venue
 
 # From 80% booked a slot is "crowded" (see venues.crowd_level): alternatives are offered for it,
-# and it is never offered as one.
+# and a slot list never offers it as one (错峰). A full slot's refusal does, after every roomy
+# slot, while it has room for the party: "sold out" with places left nearby is not the truth.
 CROWDED_RATIO = 0.8
 
 
@@ -105,9 +106,7 @@ async def list_slots_with_alternatives(
     return [
         (
             slot,
-            []
-            if slot.booked < CROWDED_RATIO * slot.capacity
-            else roomier_slots(slot, nearby, 1, now),
+            [] if not _is_crowded(slot) else roomier_slots(slot, nearby, 1, now),
         )
         for slot in nearby
         if slot.date == day
@@ -213,27 +212,34 @@ def _validated_people(people: list[Person], day: date) -> list[tuple[Person, str
 async def suggest_slots(
     *, slot: TimeSlot, party_size: int, now: datetime, limit: int = 3
 ) -> list[dict]:
-    """Nearby slots the same or next day with room for the party and not crowded."""
+    """Nearby slots the same or next day with room for the party: the uncrowded ones first."""
     candidates = await TimeSlot.filter(
         venue_id=slot.venue_id, date__gte=slot.date, date__lte=slot.date + timedelta(days=1)
     )
-    return roomier_slots(slot, candidates, party_size, now, limit)
+    return roomier_slots(slot, candidates, party_size, now, limit, crowded_too=True)
 
 
 def roomier_slots(
-    slot: TimeSlot, candidates: list[TimeSlot], party_size: int, now: datetime, limit: int = 3
+    slot: TimeSlot,
+    candidates: list[TimeSlot],
+    party_size: int,
+    now: datetime,
+    limit: int = 3,
+    *,
+    crowded_too: bool = False,
 ) -> list[dict]:
-    """Of `candidates`, the open slots nearest to `slot` (same day first), roomy, not crowded."""
+    """Of `candidates`, the open slots with room nearest to `slot` (same day first), not crowded;
+    with `crowded_too`, crowded ones with room after all of those."""
     wanted = slot_starts(slot)
     roomy = [
         c
         for c in candidates
         if c.id != slot.id
         and c.capacity - c.booked >= party_size
-        and c.booked < CROWDED_RATIO * c.capacity
+        and (crowded_too or not _is_crowded(c))
         and datetime.combine(c.date, c.ends_at, LOCAL_TZ) > now
     ]
-    roomy.sort(key=lambda c: (c.date != slot.date, abs(slot_starts(c) - wanted)))
+    roomy.sort(key=lambda c: (_is_crowded(c), c.date != slot.date, abs(slot_starts(c) - wanted)))
     return [
         {
             "slot_id": c.id,
@@ -241,9 +247,14 @@ def roomier_slots(
             "start": c.starts_at.strftime("%H:%M"),
             "end": c.ends_at.strftime("%H:%M"),
             "remaining": c.capacity - c.booked,
+            "crowded": _is_crowded(c),
         }
         for c in roomy[:limit]
     ]
+
+
+def _is_crowded(slot: TimeSlot) -> bool:
+    return slot.booked >= CROWDED_RATIO * slot.capacity
 
 
 # A slot with its venue and what decides whether its day is open, in one read: closing days on

@@ -140,6 +140,27 @@ async def test_full_slot_is_refused_with_nearby_suggestions(server):
     assert busy.id not in [s["slot_id"] for s in error["suggestions"]]
 
 
+async def test_a_full_slot_offers_crowded_slots_with_room_after_the_roomy_ones(server):
+    venue = await make_reservable_venue()
+    full = await make_slot(venue, starts=time(10), ends=time(11), capacity=10, booked=10)
+    crowded_near = await make_slot(venue, starts=time(11), ends=time(12), capacity=10, booked=8)
+    crowded_tight = await make_slot(venue, starts=time(12), ends=time(13), capacity=10, booked=9)
+    roomy_far = await make_slot(venue, starts=time(16), ends=time(17), capacity=10, booked=2)
+    _, token = await make_visitor_token(server.app)
+    error = (await book(server, token, full.id, people(2))).json()["error"]
+    # Peak shifting first: the roomy slot leads though it is further; then crowded slots, but
+    # only those with room for the party of two (12:00 has one place left).
+    offered = [(s["slot_id"], s["crowded"], s["remaining"]) for s in error["suggestions"]]
+    assert offered == [(roomy_far.id, False, 8), (crowded_near.id, True, 2)]
+    assert crowded_tight.id not in [s["slot_id"] for s in error["suggestions"]]
+    # The slot list still offers only roomy slots as a full slot's alternatives.
+    listed = await server.client.get(
+        f"/api/v1/venues/{venue.id}/slots", params={"date": full.date.isoformat()}
+    )
+    by_id = {s["id"]: s for s in listed.json()}
+    assert [a["slot_id"] for a in by_id[full.id]["alternatives"]] == [roomy_far.id]
+
+
 async def test_daily_cap_limits_a_day_across_slots(server):
     venue = await make_reservable_venue(daily_capacity=3)
     morning = await make_slot(venue, starts=time(9), ends=time(10))
