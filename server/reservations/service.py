@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -874,13 +875,38 @@ def _slot_places(row: dict) -> SlotPlaces:
     return SlotPlaces(int(row["id"]), int(row["remaining"]), int(row["revision"]))
 
 
+# A full slot's alternatives being read, by slot id: a crowd's refusals of one slot come
+# together (its last places go to one booking, and the bookings in flight beside it are refused
+# at once), and they share this one read instead of a query each.
+_alternatives_reading: dict[int, asyncio.Task[list[dict]]] = {}
+
+
 async def _remembered_alternatives(slot: TimeSlot, now: datetime) -> list[dict]:
     """A full slot's alternatives (for one person), kept briefly for the fast "sold out" answer."""
-    found = await suggest_slots(slot=slot, party_size=1, now=now, limit=_SUGGESTIONS_KEPT)
-    mirror = runtime.current().mirror
-    if mirror is not None:
-        await mirror.remember_alternatives(slot.id, found)
-    return found
+    reading = _alternatives_reading.get(slot.id)
+    if reading is None:
+        reading = asyncio.create_task(_read_alternatives(slot, now))
+        _alternatives_reading[slot.id] = reading
+        reading.add_done_callback(_read_done)
+    # Shielded: a caller that gives up does not cancel the read the others wait for.
+    return await asyncio.shield(reading)
+
+
+async def _read_alternatives(slot: TimeSlot, now: datetime) -> list[dict]:
+    try:
+        found = await suggest_slots(slot=slot, party_size=1, now=now, limit=_SUGGESTIONS_KEPT)
+        mirror = runtime.current().mirror
+        if mirror is not None:
+            await mirror.remember_alternatives(slot.id, found)
+        return found
+    finally:
+        # Gone before the waiters resume: a refusal after them reads again.
+        _alternatives_reading.pop(slot.id, None)
+
+
+def _read_done(reading: asyncio.Task) -> None:
+    if not reading.cancelled():
+        reading.exception()  # its waiters raise it; read here, asyncio does not log it as lost
 
 
 def _for_party(alternatives: list[dict], party: int) -> list[dict]:

@@ -1,0 +1,102 @@
+"""A full slot's alternatives under a crowd: refusals that come together share one read."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import time
+
+import pytest
+from factories import make_reservable_venue, make_slot
+
+from server.clock import local_now
+from server.release import runtime
+from server.release.mirror import Shortage
+from server.reservations import service
+from server.reservations.errors import SlotFull
+
+REFUSALS = 20
+
+
+@pytest.fixture(autouse=True)
+def no_mirror():
+    # The default runtime: nothing remembered in Redis, so each refusal must find alternatives.
+    before = runtime.current()
+    runtime.install(runtime.ReleaseRuntime())
+    yield
+    runtime.install(before)
+
+
+@pytest.fixture
+def alternative_reads(monkeypatch) -> list[int]:
+    """The slot ids whose alternatives were read from the database, each read slowed a little
+    so that refusals arriving together overlap it, as under a crowd."""
+    reads: list[int] = []
+    suggest_slots = service.suggest_slots
+
+    async def counting(**wanted):
+        reads.append(wanted["slot"].id)
+        await asyncio.sleep(0.05)
+        return await suggest_slots(**wanted)
+
+    monkeypatch.setattr(service, "suggest_slots", counting)
+    return reads
+
+
+async def refuse_together(slot_id: int, parties: list[int]) -> list[BaseException]:
+    """The refusals of the mirror's "no places left" for these parties, all at once."""
+    now = local_now()
+    return await asyncio.gather(
+        *(
+            service.refuse_shortage(Shortage(0, None), slot_id=slot_id, party=party, now=now)
+            for party in parties
+        ),
+        return_exceptions=True,
+    )
+
+
+async def full_slot_and_alternatives():
+    venue = await make_reservable_venue()
+    full = await make_slot(venue, starts=time(9), ends=time(10), capacity=5, booked=5)
+    roomy = await make_slot(venue, starts=time(10), ends=time(11), capacity=10, booked=0)
+    tight = await make_slot(venue, starts=time(11), ends=time(12), capacity=10, booked=8)
+    return full, roomy, tight
+
+
+async def test_refusals_of_one_slot_arriving_together_share_one_read(database, alternative_reads):
+    full, roomy, tight = await full_slot_and_alternatives()
+    parties = [1 + n % 4 for n in range(REFUSALS)]
+    refusals = await refuse_together(full.id, parties)
+    assert alternative_reads == [full.id]
+    assert all(isinstance(refusal, SlotFull) for refusal in refusals)
+    for party, refusal in zip(parties, refusals, strict=True):
+        # Each party still gets the alternatives with room for it (12:00 has two places).
+        offered = [s["slot_id"] for s in refusal.params["suggestions"]]
+        assert offered == ([roomy.id, tight.id] if party <= 2 else [roomy.id])
+    # Nothing is kept past the shared read: a refusal after it reads the database again.
+    await refuse_together(full.id, [1])
+    assert alternative_reads == [full.id, full.id]
+
+
+async def test_canary_without_the_shared_read_each_refusal_reads(
+    database, alternative_reads, monkeypatch
+):
+    class NeverShared(dict):
+        def get(self, key, default=None):
+            return default
+
+    monkeypatch.setattr(service, "_alternatives_reading", NeverShared())
+    full, _, _ = await full_slot_and_alternatives()
+    await refuse_together(full.id, [1] * REFUSALS)
+    assert alternative_reads == [full.id] * REFUSALS
+
+
+async def test_a_failed_read_fails_every_refusal_that_waited_for_it(database, monkeypatch):
+    async def broken(**_):
+        await asyncio.sleep(0.05)
+        raise ConnectionError("database away")
+
+    monkeypatch.setattr(service, "suggest_slots", broken)
+    full, _, _ = await full_slot_and_alternatives()
+    refusals = await refuse_together(full.id, [1, 2, 3])
+    assert [type(refusal) for refusal in refusals] == [ConnectionError] * 3
+    assert service._alternatives_reading == {}
