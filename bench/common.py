@@ -525,6 +525,7 @@ class KeepAliveClient:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.last_used = 0.0
+        self.head = ""  # the last answer's status line and headers, lowercased
 
     async def request(
         self,
@@ -565,7 +566,7 @@ class KeepAliveClient:
             raise
         if "\r\nconnection: close" in head:
             await self.close()
-        self.last_used = time.monotonic()
+        self.last_used, self.head = time.monotonic(), head
         return status, answer
 
     async def close(self) -> None:

@@ -8,15 +8,17 @@ Redis (db 3, flushed), three phases on the same servers:
 1. baseline, booking without a crowd: a release of P places (8 slots) booked by W visitors at
    a time, closed loop, until it is sold out: places booked per second and booking requests/s;
 2. the crowd: another release of P places; N visitors arrive within S seconds, half of them in
-   the first 10 s. Each sends one booking (a party of 1-4, most wanting the morning slots),
-   follows the waiting room when queued (long polls, over up to L more connections per
-   process), and on "slot full" takes the first suggested slot, up to 3 times, as a visitor who
-   wants to go that day does. Bookings go over C keep-alive connections per process;
+   the first 10 s. Each sends one booking (a party of 1-4, most wanting the morning slots) with
+   `Prefer: wait=25`, so a queued one is answered with its outcome (or 202 when the wait ran
+   out: then long polls, over up to L more connections per process), and on "slot full" takes
+   the first suggested slot, up to 3 times, as a visitor who wants to go that day does.
+   Bookings go over C keep-alive connections per process;
 3. the sold-out burst: as many booking attempts again, closed loop over the same connections,
    for the sold-out release: how fast "no places left" is answered.
-Every request must get booked (201), queued (202, then an outcome), or a clear sold-out answer
-(409 slot_full); anything else is an error. The database must hold exactly P places booked in
-each release, with one ticket per place. The run fails (RESULTS.md unchanged) otherwise.
+Every request must get booked (201), queued (its outcome, or 202 then an outcome), or a clear
+sold-out answer (409 slot_full); anything else is an error. The database must hold exactly P
+places booked in each release, with one ticket per place. The run fails (RESULTS.md unchanged)
+otherwise.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ GIVE_UP_SECONDS = 300.0  # a visitor still without an outcome after this counts 
 SEED = 20261129
 # A visitor whose slot is full takes the answer's first suggestion, up to this many times.
 SUGGESTIONS_TAKEN = 3
+# A booking asks to be answered with its outcome when it is queued, waiting up to this long
+# (RFC 7240 `Prefer: wait`), as the mini-program does: no 202 and no poll while the wait lasts.
+PREFER_WAIT = "wait=25"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -87,7 +92,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--places", type=int, default=2_000, help="places per release")
     parser.add_argument("--seconds", type=float, default=60.0, help="the crowd arrives within")
     # More than a process books at once plus what it lets wait (10 + 200 by default), so the
-    # waiting room has to act, as it would behind a proxy passing a crowd's connections on.
+    # waiting room has to act, as it would behind a proxy passing a crowd's connections on (a
+    # queued booking holds its connection while it waits for its outcome: `Prefer: wait`).
     parser.add_argument("--connections", type=int, default=400, help="per server process")
     parser.add_argument(
         "--poll-connections", type=int, default=2000, help="per process, for long polls"
@@ -247,7 +253,9 @@ class Connections:
         headers: dict[str, str],
         *,
         long_poll: bool = False,
-    ) -> tuple[int, dict]:
+    ) -> tuple[int, dict, bool]:
+        """The status and JSON of the answer, and whether it came from the waiting room (the
+        server followed the request's `Prefer: wait`, which it does only for queued ones)."""
         pools = self.poll_pools if long_poll else self.pools
         pool = pools[process % len(pools)]
         client = await pool.get()
@@ -255,12 +263,13 @@ class Connections:
             status, raw = await client.request(
                 method, path, body, headers, limit_seconds=REQUEST_SECONDS
             )
+            queued = "\r\npreference-applied:" in client.head
         finally:
             pool.put_nowait(client)
         try:
-            return status, json.loads(raw) if raw else {}
+            return status, json.loads(raw) if raw else {}, queued
         except ValueError:
-            return status, {"error": {"code": "not-json"}}
+            return status, {"error": {"code": "not-json"}}, queued
 
     async def close(self) -> None:
         for pool in self.pools + self.poll_pools:
@@ -289,7 +298,11 @@ class Visitors:
     async def visit(self, n: int, rng: random.Random) -> None:
         """Visitor `n` tries for a place until booked, sold out, or an error."""
         arrived = time.perf_counter()
-        headers = {"Authorization": f"Bearer {self.release.tokens[n]}", "Accept-Language": "en"}
+        headers = {
+            "Authorization": f"Bearer {self.release.tokens[n]}",
+            "Accept-Language": "en",
+            "Prefer": PREFER_WAIT,
+        }
         slot_id = rng.choices(self.release.slot_ids, SLOT_WEIGHTS)[0]
         body = self.booking(n, slot_id, rng)
         outcome = "error"
@@ -305,10 +318,10 @@ class Visitors:
 
     async def _try(self, n: int, body: dict, headers: dict, suggestions_left: int) -> str:
         began = time.perf_counter()
-        status, answer = await self.connections.request(
+        status, answer, queued = await self.connections.request(
             n, "POST", "/api/v1/reservations", body, headers
         )
-        kind = self._kind("POST", status, answer)
+        kind = self._kind("POST", status, answer, queued=queued)
         self.tally.note(kind, began)
         if status == 202:
             status, answer = await self._follow_queue(n, answer, headers)
@@ -331,7 +344,7 @@ class Visitors:
         while True:
             await asyncio.sleep(place.get("poll_after_seconds", 1.0))
             began = time.perf_counter()
-            status, place = await self.connections.request(
+            status, place, _ = await self.connections.request(
                 n, "GET", place["poll"], None, headers, long_poll=True
             )
             self.tally.note(self._kind("GET", status, place), began)
@@ -344,13 +357,17 @@ class Visitors:
             place.setdefault("poll", f"/api/v1/queue/{place['queue_id']}")
 
     @staticmethod
-    def _kind(method: str, status: int, answer: dict) -> str:
+    def _kind(method: str, status: int, answer: dict, *, queued: bool = False) -> str:
         if method == "GET":
             code = error_code(status, json.dumps(answer).encode())
             return LONG_POLL if status == 200 else f"GET queue {code}"
-        if status in (201, 202):
-            return f"POST {status}"
-        return f"POST {error_code(status, json.dumps(answer).encode())}"
+        kind = (
+            f"POST {status}"
+            if status in (201, 202)
+            else f"POST {error_code(status, json.dumps(answer).encode())}"
+        )
+        # A queued booking's outcome within its wait, or 202 when the wait ran out.
+        return f"{kind}, queued" if queued and status != 202 else kind
 
 
 async def baseline_phase(release: Release, connections: Connections, workers: int) -> Tally:
@@ -413,7 +430,7 @@ async def sold_out_phase(
             headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
             began = time.perf_counter()
             try:
-                status, answer = await connections.request(
+                status, answer, _ = await connections.request(
                     n, "POST", "/api/v1/reservations", body, headers
                 )
             except TRANSPORT_ERRORS as problem:
@@ -595,6 +612,9 @@ def results_body(results: Results, args: argparse.Namespace, at: datetime) -> st
     base_requests = booking_requests_rate(baseline)
     refusal_rate = sold_out.requests / sold_out.seconds if sold_out.seconds else 0.0
     waits = crowd.visitor_waits_ms
+    queued_answered = sum(
+        len(values) for kind, values in crowd.latencies_ms.items() if kind.endswith(", queued")
+    )
     bucket = max(TIMELINE_BUCKET_SECONDS, sold_out_after(crowd.told) / TIMELINE_BUCKETS)
     return f"""## {BENCH_NAME}: {args.visitors} visitors within {args.seconds:.0f} s for \
 {args.places} places
@@ -605,8 +625,9 @@ def results_body(results: Results, args: argparse.Namespace, at: datetime) -> st
 - command: `{invoked_command()}`
 - layout: two `etour serve` processes on PostgreSQL (`{BENCH_DATABASE}`, created and dropped) \
 and Redis (db 3, flushed); the load from this process on the same 2 cores, {args.connections} \
-keep-alive connections per server process for bookings and up to \
-{args.poll_connections} more for the waiting room's long polls (each held until its outcome)
+keep-alive connections per server process for bookings (each sent with `Prefer: {PREFER_WAIT}`: \
+a queued booking holds its connection until its outcome) and up to {args.poll_connections} more \
+for the long polls of queued bookings whose wait ran out
 - phases: (1) baseline: a release of {args.places} places in 8 slots, booked by \
 {args.baseline_workers} visitors at a time until sold out; (2) the crowd: another release of \
 {args.places} places, {args.visitors} visitors arriving within {args.seconds:.0f} s (half in \
@@ -624,6 +645,8 @@ holds exactly {args.places} places and as many tickets in each release
 | crowd: visitors booked / sold out / errors | {crowd.outcomes["booked"]} / \
 {crowd.outcomes["sold out"]} / {sum(crowd.errors.values())} |
 | crowd: places booked (database) | {results.counts["crowd"]["booked"]} |
+| crowd: booking requests queued: answered with their outcome / 202 when the wait ran out | \
+{queued_answered} / {len(crowd.latencies_ms.get("POST 202", []))} |
 | crowd: sold out after (s from the first arrival): in the database / as visitors were told \
 | {sold_out_after(crowd.booked):.1f} / {sold_out_after(crowd.told):.1f} |
 | crowd: requests answered per s over the phase | {crowd.requests / crowd.seconds:.0f} |

@@ -18,7 +18,7 @@ from server.http import body, error_body, language_of, parse_body
 from server.idempotency import Answer
 from server.release import limits
 from server.release.mirror import Shortage
-from server.release.waiting_room import QueuePlace, Replay
+from server.release.waiting_room import LONGEST_WAIT_SECONDS, QueuePlace, Replay, WaitingRoom
 from server.reservations import service as reservations
 from server.reservations.errors import IdempotencyInProgress
 from server.reservations.models import Reservation
@@ -84,16 +84,52 @@ async def _replay(
         return 201, _answer(app, language, first)
 
 
+def preferred_wait(request: Request) -> float:
+    """Seconds the client would have a queued booking wait for its outcome (RFC 7240
+    `Prefer: wait=N`, at most the long poll's limit); 0 without it, or unreadable (advice)."""
+    for preference in request.headers.get("prefer", "").split(","):
+        name, _, value = preference.partition(";")[0].partition("=")
+        if name.strip().lower() == "wait":
+            try:
+                seconds = float(value.strip().strip('"'))
+            except ValueError:
+                return 0.0
+            return min(max(seconds, 0.0), LONGEST_WAIT_SECONDS) if seconds == seconds else 0.0
+    return 0.0
+
+
+async def _queued_answer(
+    room: WaitingRoom, place: QueuePlace, *, visitor_id: int, wait: float
+) -> Answer:
+    """A queued request's answer: its outcome if it comes within `wait` seconds, else 202."""
+    if wait <= 0:
+        return 202, place.as_answer()
+    # The same wait as the long poll's, without the visitor's second request.
+    now = await room.status(queue_id=place.queue_id, visitor_id=visitor_id, wait_seconds=wait)
+    if now["status"] == "done":
+        return now["http_status"], now["answer"]
+    return 202, now
+
+
 @bp.post("/")
 @openapi.summary("Reserve places in a slot for one to five named visitors")
 @openapi.description(
     "201 with the reservation; in a flash crowd 202 with a place in the waiting room "
-    "(poll `GET /api/v1/queue/{queue_id}` for the outcome); 409 `slot_full` with nearby "
+    "(poll `GET /api/v1/queue/{queue_id}` for the outcome; with `Prefer: wait=N` the answer "
+    "waits up to N seconds for that outcome first, and is the outcome if it came); 409 "
+    "`slot_full` with nearby "
     "slots; 409 `booking_not_open` with `opens_at` and `server_time`; 429 beyond the "
     "per-account or per-device rate (`X-Device-Id` names the device)."
 )
 @openapi.parameter("Idempotency-Key", str, "header", description="retries return the first answer")
 @openapi.parameter("X-Device-Id", str, "header", description="the device, for its rate limit")
+@openapi.parameter(
+    "Prefer",
+    str,
+    "header",
+    description="`wait=N`: a queued booking answers its outcome if it "
+    "comes within N seconds (at most 25), else 202 with its place",
+)
 @openapi.response(201, _ANSWER)
 @body(ReservationIn)
 @requires(VISITOR)
@@ -104,9 +140,13 @@ async def create_reservation(request: Request) -> HTTPResponse:
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH:
         raise InvalidInput(field="Idempotency-Key", detail="1 to 128 characters")
-    fingerprint = idempotency.fingerprint(booking.model_dump(exclude_none=True))
+    # Only a request with a key is ever compared with another (most of a crowd sends none).
+    fingerprint = (
+        "" if key is None else idempotency.fingerprint(booking.model_dump(exclude_none=True))
+    )
 
     room, scope = app.ctx.waiting_room, f"reserve:{visitor_id}"
+    applied: dict[str, str] = {}  # the `Prefer` header's preferences this answer followed
 
     async def book() -> Answer:
         async with room.turn():
@@ -161,8 +201,11 @@ async def create_reservation(request: Request) -> HTTPResponse:
             await reservations.refuse_shortage(
                 entry, slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
             )
-        elif isinstance(entry, QueuePlace):  # a retry is told its place (the door said so)
-            status, answer = 202, entry.as_answer()
+        elif isinstance(entry, QueuePlace):  # queued now, or a retry told its place
+            wait = preferred_wait(request)
+            status, answer = await _queued_answer(room, entry, visitor_id=visitor_id, wait=wait)
+            if wait:
+                applied = {"Preference-Applied": f"wait={wait:g}"}
         elif key is None:
             status, answer = await book()
         else:
@@ -174,7 +217,7 @@ async def create_reservation(request: Request) -> HTTPResponse:
                 work=book,
                 answer_kept_elsewhere=True,
             )
-    return json(answer, status=status)
+    return json(answer, status=status, headers=applied)
 
 
 async def book_queued(app: Sanic, queued: dict) -> Answer:

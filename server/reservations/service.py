@@ -680,7 +680,7 @@ async def _refuse_slot_full(slot: TimeSlot, party: int, now: datetime) -> NoRetu
     )
     raise SlotFull(
         remaining=max(fresh.capacity - fresh.booked, 0),
-        suggestions=_for_party(await _remembered_alternatives(fresh, now), party),
+        suggestions=_for_party(await _remembered_alternatives(fresh.id, now, fresh), party),
     )
 
 
@@ -881,27 +881,33 @@ def _slot_places(row: dict) -> SlotPlaces:
 _alternatives_reading: dict[int, asyncio.Task[list[dict]]] = {}
 
 
-async def _remembered_alternatives(slot: TimeSlot, now: datetime) -> list[dict]:
-    """A full slot's alternatives (for one person), kept briefly for the fast "sold out" answer."""
-    reading = _alternatives_reading.get(slot.id)
+async def _remembered_alternatives(
+    slot_id: int, now: datetime, slot: TimeSlot | None = None
+) -> list[dict]:
+    """A full slot's alternatives (for one person), kept briefly for the fast "sold out" answer;
+    `slot` if the caller has just read it, else it is read (none if it is gone)."""
+    reading = _alternatives_reading.get(slot_id)
     if reading is None:
-        reading = asyncio.create_task(_read_alternatives(slot, now))
-        _alternatives_reading[slot.id] = reading
+        reading = asyncio.create_task(_read_alternatives(slot_id, now, slot))
+        _alternatives_reading[slot_id] = reading
         reading.add_done_callback(_read_done)
     # Shielded: a caller that gives up does not cancel the read the others wait for.
     return await asyncio.shield(reading)
 
 
-async def _read_alternatives(slot: TimeSlot, now: datetime) -> list[dict]:
+async def _read_alternatives(slot_id: int, now: datetime, slot: TimeSlot | None) -> list[dict]:
     try:
+        slot = slot or await TimeSlot.get_or_none(id=slot_id)
+        if slot is None:
+            return []
         found = await suggest_slots(slot=slot, party_size=1, now=now, limit=_SUGGESTIONS_KEPT)
         mirror = runtime.current().mirror
         if mirror is not None:
-            await mirror.remember_alternatives(slot.id, found)
+            await mirror.remember_alternatives(slot_id, found)
         return found
     finally:
         # Gone before the waiters resume: a refusal after them reads again.
-        _alternatives_reading.pop(slot.id, None)
+        _alternatives_reading.pop(slot_id, None)
 
 
 def _read_done(reading: asyncio.Task) -> None:
@@ -937,8 +943,7 @@ async def refuse_shortage(
         return
     alternatives = shortage.alternatives
     if alternatives is None:
-        slot = await TimeSlot.get_or_none(id=slot_id)
-        alternatives = [] if slot is None else await _remembered_alternatives(slot, now)
+        alternatives = await _remembered_alternatives(slot_id, now)
     raise SlotFull(remaining=shortage.remaining, suggestions=_for_party(alternatives, party))
 
 

@@ -234,3 +234,66 @@ async def test_a_queued_requests_wait_is_estimated_from_how_fast_the_queue_was_s
     assert queued.json()["position"] == 1
     # 0.5 s, or a little more if a second boundary fell between the counters and the answer
     assert 0.5 <= queued.json()["estimated_wait_seconds"] <= 0.6
+
+
+async def test_a_queued_booking_that_prefers_to_wait_answers_its_outcome(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=3)
+    _, token = await make_visitor_token(server.app)
+    room = server.app.ctx.waiting_room
+    async with room.turn():  # the one booking place is taken: the request is queued
+        answering = asyncio.create_task(
+            book(server.client, token, slot.id, people(2), headers={"Prefer": "wait=10"})
+        )
+        await asyncio.sleep(0.3)
+        assert not answering.done()  # queued, and waiting for its turn rather than a 202
+        # (a drainer took it and waits for this booking place)
+    answer = await asyncio.wait_for(answering, timeout=5)
+    # The outcome itself, in the POST's own answer: no 202 and no poll.
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["preference-applied"] == "wait=10"
+    assert len(answer.json()["tickets"]) == 2
+    assert await Reservation.filter(slot_id=slot.id).count() == 1
+    # Sold out meanwhile: the refusal is the answer, as it would be the poll's.
+    async with room.turn():
+        refusing = asyncio.create_task(
+            book(server.client, token, slot.id, people(2, first_sequence=20),
+                 headers={"Prefer": "wait=10"})
+        )  # fmt: skip
+        await asyncio.sleep(0.3)
+    refused = await asyncio.wait_for(refusing, timeout=5)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "slot_full"
+
+
+async def test_a_queued_booking_whose_wait_runs_out_gets_its_place(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=3)
+    _, token = await make_visitor_token(server.app)
+    room = server.app.ctx.waiting_room
+    await room.stop()  # nobody drains: the outcome cannot come in time
+    began = time.monotonic()
+    async with room.turn():
+        answer = await book(
+            server.client, token, slot.id, people(1), headers={"Prefer": "wait=0.5"}
+        )
+    assert time.monotonic() - began >= 0.5
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["status"] == "waiting" and answer.json()["position"] == 1
+    assert answer.json()["poll"].endswith("?wait=25")
+    room.start(partial(book_queued, server.app), workers=1)
+    outcome = await wait_for_outcome(server, token, answer.json()["queue_id"])
+    assert outcome["http_status"] == 201
+
+
+@pytest.mark.parametrize("prefer", ["respond-async", "wait=soon", "wait=-3", "wait=nan"])
+async def test_a_queued_booking_without_a_readable_wait_is_answered_at_once(server, prefer):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=3)
+    _, token = await make_visitor_token(server.app)
+    room = server.app.ctx.waiting_room
+    await room.stop()
+    began = time.monotonic()
+    async with room.turn():
+        answer = await book(server.client, token, slot.id, people(1), headers={"Prefer": prefer})
+    assert answer.status_code == 202 and time.monotonic() - began < 0.5
+    assert "preference-applied" not in answer.headers
