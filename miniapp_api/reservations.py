@@ -150,8 +150,8 @@ async def create_reservation(request: Request) -> HTTPResponse:
 
     async def book() -> Answer:
         async with room.turn():
-            # Checked at the door a moment ago; a queued request is checked again when its
-            # turn comes (book_queued), as the slot may have sold out meanwhile.
+            # Checked at the door a moment ago; a queued request is checked again when it is
+            # taken out (book_queued), as the slot may have sold out meanwhile.
             return await _book(
                 app,
                 visitor_id=visitor_id,
@@ -230,13 +230,22 @@ async def book_queued(app: Sanic, queued: dict) -> Answer:
     booking = ReservationIn.model_validate_json(app.ctx.cipher.decrypt(queued["booking"]))
     key = queued["key"] or None
     try:
-        outcome = await _book(
-            app,
-            visitor_id=visitor_id,
-            booking=booking,
-            language=language,
-            idempotency=None if key is None else (key, queued["fingerprint"]),
-        )
+        if booking.hold_id is None:
+            # Sold out while it waited: refused without taking a booking place. Once a release
+            # is full, most of its queue is such requests, and the bookings behind them wait
+            # for no place they hold.
+            await reservations.refuse_if_sold_out(
+                slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
+            )
+        async with app.ctx.waiting_room.turn():
+            outcome = await _book(
+                app,
+                visitor_id=visitor_id,
+                booking=booking,
+                language=language,
+                idempotency=None if key is None else (key, queued["fingerprint"]),
+                sold_out_checked=True,
+            )
     except AppError as refusal:
         outcome = refusal.status, error_body(refusal, language)
     except Exception as problem:

@@ -360,7 +360,11 @@ class WaitingRoom:
 
     def start(self, book: Callable[[QueuedRequest], Awaitable[Outcome]], *, workers: int) -> None:
         """Start `workers` tasks that take queued requests, oldest first, and book them, and
-        the listener that wakes this process's long polls when their outcome is stored."""
+        the listener that wakes this process's long polls when their outcome is stored.
+
+        `book` takes one of this process's booking places (`turn`) for the booking itself, in
+        line with the direct ones; a refusal it can answer without the booking path need not.
+        """
         self._tasks = [asyncio.create_task(self._drain(book, lead=n == 0)) for n in range(workers)]
         self._tasks.append(asyncio.create_task(self._listen()))
 
@@ -438,9 +442,7 @@ class WaitingRoom:
         if not request:
             return True  # expired unserved: its visitor gave up long ago
         queued = json.loads(request)
-        # In line with this process's direct bookings, for one of its booking places.
-        async with self.turn():
-            status, answer = await book(queued)
+        status, answer = await book(queued)
         key, second = _TICKET + queue_id, f"{_DONE_PER_SECOND}{int(time.time())}"
         answer_json = json.dumps(answer, ensure_ascii=False)
         async with self._redis.pipeline(transaction=True) as pipe:

@@ -10,10 +10,12 @@ from functools import partial
 import pytest
 from conftest import prepare_database
 from factories import make_reservable_venue, make_slot, make_visitor_token, people
+from tortoise.expressions import F
 
 from miniapp_api.reservations import book_queued
 from release.steps import bearer, book
-from server.reservations.models import Reservation
+from server.release import runtime
+from server.reservations.models import Reservation, TimeSlot
 
 
 @pytest.fixture
@@ -297,3 +299,24 @@ async def test_a_queued_booking_without_a_readable_wait_is_answered_at_once(serv
         answer = await book(server.client, token, slot.id, people(1), headers={"Prefer": prefer})
     assert answer.status_code == 202 and time.monotonic() - began < 0.5
     assert "preference-applied" not in answer.headers
+
+
+async def test_a_queued_request_whose_slot_sold_out_is_refused_without_a_booking_place(server):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=2)
+    _, token = await make_visitor_token(server.app)
+    room = server.app.ctx.waiting_room
+    await room.stop()
+    async with room.turn():  # the one booking place, held to the end
+        queued = await book(server.client, token, slot.id, people(1))
+        assert queued.status_code == 202
+        # Sold out while it waits (by bookings elsewhere), and the mirror told so.
+        await TimeSlot.filter(id=slot.id).update(booked=2, revision=F("revision") + 1)
+        await runtime.current().refresh(slot.id)
+        room.start(partial(book_queued, server.app), workers=1)
+        # Answered though no booking place came free: a refusal needs none.
+        outcome = await asyncio.wait_for(
+            wait_for_outcome(server, token, queued.json()["queue_id"]), timeout=5
+        )
+    assert outcome["http_status"] == 409
+    assert outcome["answer"]["error"]["code"] == "slot_full"
