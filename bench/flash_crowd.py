@@ -204,7 +204,8 @@ class Tally:
     outcomes: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     # (seconds into the phase, places) of each booking: as its visitor was told (a queued one
-    # learns it when its poll answers), and as the database booked it (filled in after the run)
+    # learns it when its waiting request answers), and as the database booked it (filled in
+    # after the run)
     told: list[tuple[float, int]] = field(default_factory=list)
     booked: list[tuple[float, int]] = field(default_factory=list)
     started_unix: float = 0.0  # the phase's start on the clock the database's times are read on
@@ -635,7 +636,8 @@ the first 10 s), each booking a party of 1-4 for their preferred slot, following
 room when queued, taking the first suggestion (up to {SUGGESTIONS_TAKEN} times) when the slot \
 is full; (3) the sold-out \
 burst: {args.visitors} more booking attempts for the sold-out release, closed loop
-- checked: every request answered 201, 202 (then an outcome) or 409 slot_full; the database \
+- checked: every request answered 201 or 409 slot_full, at once or after the queue (or 202, \
+then an outcome); the database \
 holds exactly {args.places} places and as many tickets in each release
 
 {chr(10).join(rows)}
@@ -656,13 +658,13 @@ holds exactly {args.places} places and as many tickets in each release
 {base_rate:.0f} = **{crowd_rate / base_rate if base_rate else 0:.2f}** |
 | busiest {PEAK_WINDOW_SECONDS} s of booking, places/s: crowd / baseline | \
 {crowd_peak:.0f} / {base_peak:.0f} = {crowd_peak / base_peak if base_peak else 0:.2f} |
-| sold-out answers/s / baseline booking requests/s (target >= 5) | {refusal_rate:.0f} / \
+| sold-out answers/s / baseline bookings/s (target >= 5) | {refusal_rate:.0f} / \
 {base_requests:.0f} = **{refusal_rate / base_requests if base_requests else 0:.1f}** |
 
 Places booked per second in each {bucket:.2f} s from the start of the phase (the crowd's from \
 its first arrival), until sold out: by the reservations' times in the database (what the two \
 throughput figures above count), and as the visitors were told (a queued visitor learns it when \
-its poll answers).
+its waiting request answers).
 
 - baseline, in the database: {timeline(baseline.booked, bucket)}
 - crowd, in the database: {timeline(crowd.booked, bucket)}
