@@ -24,6 +24,14 @@ def settings(tmp_path, migrated_template):
     return prepare_database(tmp_path, migrated_template, booking_concurrency=1, booking_backlog=0)
 
 
+async def a_slot_and_a_visitor(server, *, capacity: int):
+    """A reservable slot, a visitor's session token, and the server's waiting room."""
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=capacity)
+    _, token = await make_visitor_token(server.app)
+    return slot, token, server.app.ctx.waiting_room
+
+
 async def wait_for_outcome(server, token: str, queue_id: str) -> dict:
     for _ in range(200):
         polled = await server.client.get(f"/api/v1/queue/{queue_id}", headers=bearer(token))
@@ -73,10 +81,7 @@ async def test_a_crowd_is_queued_in_order_and_every_queued_request_gets_its_outc
 
 
 async def test_a_retry_of_a_queued_request_gets_its_final_answer(server):
-    venue = await make_reservable_venue()
-    slot = await make_slot(venue, capacity=3)
-    _, token = await make_visitor_token(server.app)
-    room = server.app.ctx.waiting_room
+    slot, token, room = await a_slot_and_a_visitor(server, capacity=3)
     await room.stop()  # nobody drains until the retry below was told its place
     key = {"Idempotency-Key": "crowd-1"}
     async with room.turn():
@@ -105,10 +110,7 @@ async def test_a_retry_of_a_queued_request_gets_its_final_answer(server):
 
 
 async def test_a_long_poll_answers_as_soon_as_the_outcome_is_stored(server):
-    venue = await make_reservable_venue()
-    slot = await make_slot(venue, capacity=3)
-    _, token = await make_visitor_token(server.app)
-    room = server.app.ctx.waiting_room
+    slot, token, room = await a_slot_and_a_visitor(server, capacity=3)
     await room.stop()
     async with room.turn():
         queued = await book(server.client, token, slot.id, people(1))
@@ -151,10 +153,7 @@ async def test_a_poll_with_a_bad_wait_is_refused(server, wait):
 
 
 async def test_one_drainer_watches_an_empty_queue_and_the_others_join_when_work_comes(server):
-    venue = await make_reservable_venue()
-    slot = await make_slot(venue, capacity=3)
-    _, token = await make_visitor_token(server.app)
-    room = server.app.ctx.waiting_room
+    slot, token, room = await a_slot_and_a_visitor(server, capacity=3)
     await room.stop()
     looks = 0
     take = room._take
@@ -221,10 +220,7 @@ async def test_work_queued_by_another_process_wakes_this_ones_idle_drainers(serv
 
 
 async def test_a_queued_requests_wait_is_estimated_from_how_fast_the_queue_was_served(server):
-    venue = await make_reservable_venue()
-    slot = await make_slot(venue, capacity=3)
-    _, token = await make_visitor_token(server.app)
-    room = server.app.ctx.waiting_room
+    slot, token, room = await a_slot_and_a_visitor(server, capacity=3)
     await room.stop()
     # 20 served over the last ten whole seconds: 2 a second, half a second each.
     now = int(time.time())
@@ -239,10 +235,7 @@ async def test_a_queued_requests_wait_is_estimated_from_how_fast_the_queue_was_s
 
 
 async def test_a_queued_booking_that_prefers_to_wait_answers_its_outcome(server):
-    venue = await make_reservable_venue()
-    slot = await make_slot(venue, capacity=3)
-    _, token = await make_visitor_token(server.app)
-    room = server.app.ctx.waiting_room
+    slot, token, room = await a_slot_and_a_visitor(server, capacity=3)
     async with room.turn():  # the one booking place is taken: the request is queued
         answering = asyncio.create_task(
             book(server.client, token, slot.id, people(2), headers={"Prefer": "wait=10"})
@@ -268,10 +261,7 @@ async def test_a_queued_booking_that_prefers_to_wait_answers_its_outcome(server)
 
 
 async def test_a_queued_booking_whose_wait_runs_out_gets_its_place(server):
-    venue = await make_reservable_venue()
-    slot = await make_slot(venue, capacity=3)
-    _, token = await make_visitor_token(server.app)
-    room = server.app.ctx.waiting_room
+    slot, token, room = await a_slot_and_a_visitor(server, capacity=3)
     await room.stop()  # nobody drains: the outcome cannot come in time
     began = time.monotonic()
     async with room.turn():
@@ -289,10 +279,7 @@ async def test_a_queued_booking_whose_wait_runs_out_gets_its_place(server):
 
 @pytest.mark.parametrize("prefer", ["respond-async", "wait=soon", "wait=-3", "wait=nan"])
 async def test_a_queued_booking_without_a_readable_wait_is_answered_at_once(server, prefer):
-    venue = await make_reservable_venue()
-    slot = await make_slot(venue, capacity=3)
-    _, token = await make_visitor_token(server.app)
-    room = server.app.ctx.waiting_room
+    slot, token, room = await a_slot_and_a_visitor(server, capacity=3)
     await room.stop()
     began = time.monotonic()
     async with room.turn():
@@ -302,10 +289,7 @@ async def test_a_queued_booking_without_a_readable_wait_is_answered_at_once(serv
 
 
 async def test_a_queued_request_whose_slot_sold_out_is_refused_without_a_booking_place(server):
-    venue = await make_reservable_venue()
-    slot = await make_slot(venue, capacity=2)
-    _, token = await make_visitor_token(server.app)
-    room = server.app.ctx.waiting_room
+    slot, token, room = await a_slot_and_a_visitor(server, capacity=2)
     await room.stop()
     async with room.turn():  # the one booking place, held to the end
         queued = await book(server.client, token, slot.id, people(1))
