@@ -40,6 +40,7 @@ from pathlib import Path
 from common import (
     TRANSPORT_ERRORS,
     BenchError,
+    CpuMeter,
     KeepAliveClient,
     Servers,
     add_store_arguments,
@@ -212,6 +213,7 @@ class Tally:
     places_booked: int = 0
     visitor_waits_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # by CpuMeter group
 
     @property
     def requests(self) -> int:
@@ -520,13 +522,21 @@ async def run_phases(servers: Servers, releases: dict[str, Release], args) -> Re
     gc.disable()
     try:
         print("baseline: booking without a crowd ...", flush=True)
-        baseline = await baseline_phase(releases["baseline"], connections, args.baseline_workers)
+        with CpuMeter(servers.pids()) as cpu:
+            baseline = await baseline_phase(
+                releases["baseline"], connections, args.baseline_workers
+            )
+        baseline.cpu_seconds = cpu.seconds
         print(f"crowd: {args.visitors} visitors within {args.seconds:.0f} s ...", flush=True)
-        crowd = await crowd_phase(releases["crowd"], connections, args.seconds, args.visitors)
+        with CpuMeter(servers.pids()) as cpu:
+            crowd = await crowd_phase(releases["crowd"], connections, args.seconds, args.visitors)
+        crowd.cpu_seconds = cpu.seconds
         print("sold-out burst ...", flush=True)
-        sold_out = await sold_out_phase(
-            releases["crowd"], connections, args.visitors, 2 * args.connections
-        )
+        with CpuMeter(servers.pids()) as cpu:
+            sold_out = await sold_out_phase(
+                releases["crowd"], connections, args.visitors, 2 * args.connections
+            )
+        sold_out.cpu_seconds = cpu.seconds
     finally:
         await connections.close()
         gc.enable()
@@ -594,6 +604,20 @@ def latency_row(label: str, values: list[float], seconds: float) -> str:
     )
 
 
+def cpu_rows(phases: dict[str, Tally]) -> list[str]:
+    """CPU seconds each group used over each phase, and the load client's per request."""
+    rows = [
+        "| phase: CPU seconds | " + " | ".join(CpuMeter.GROUPS) + " | load client ms/request |",
+        "|---|" + "---:|" * (len(CpuMeter.GROUPS) + 1),
+    ]
+    for name, tally in phases.items():
+        used = [tally.cpu_seconds.get(group, 0.0) for group in CpuMeter.GROUPS]
+        client_ms = 1000 * tally.cpu_seconds.get("load client", 0.0) / max(tally.requests, 1)
+        cells = " | ".join(f"{seconds:.1f}" for seconds in used)
+        rows.append(f"| {name} ({tally.seconds:.1f} s) | {cells} | {client_ms:.2f} |")
+    return rows
+
+
 def results_body(results: Results, args: argparse.Namespace, at: datetime) -> str:
     crowd, baseline, sold_out = results.crowd, results.baseline, results.sold_out
     rows = [
@@ -641,6 +665,8 @@ then an outcome); the database \
 holds exactly {args.places} places and as many tickets in each release
 
 {chr(10).join(rows)}
+
+{chr(10).join(cpu_rows({"baseline": baseline, "crowd": crowd, "sold-out burst": sold_out}))}
 
 | figure | value |
 |---|---:|
