@@ -9,7 +9,6 @@ import pytest
 from factories import make_reservable_venue, make_slot
 
 from server.clock import local_now
-from server.release import runtime
 from server.release.mirror import Shortage
 from server.reservations import service
 from server.reservations.errors import SlotFull
@@ -17,13 +16,8 @@ from server.reservations.errors import SlotFull
 REFUSALS = 20
 
 
-@pytest.fixture(autouse=True)
-def no_mirror():
-    # The default runtime: nothing remembered in Redis, so each refusal must find alternatives.
-    before = runtime.current()
-    runtime.install(runtime.ReleaseRuntime())
-    yield
-    runtime.install(before)
+# No mirror: nothing remembered in Redis, so each refusal must find its alternatives.
+pytestmark = pytest.mark.usefixtures("default_runtime")
 
 
 @pytest.fixture

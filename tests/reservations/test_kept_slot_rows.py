@@ -21,7 +21,6 @@ from server.card.models import CardBenefit
 from server.clock import local_now
 from server.errors import AppError
 from server.personal_data import FieldCipher
-from server.release import runtime
 from server.reservations import service, sql
 from server.reservations.models import TimeSlot
 from server.venues.models import ClosingDay, OpeningHours, Venue
@@ -32,13 +31,9 @@ postgres_only = pytest.mark.skipif(not KEEPS_ROWS, reason="SQLite keeps no rows 
 
 
 @pytest.fixture(autouse=True)
-def fresh_process():
+def fresh_process(default_runtime):
     # The default limits, no mirror, and no rows kept from an earlier test.
-    before = runtime.current()
-    runtime.install(runtime.ReleaseRuntime())
     service._kept_slot_rows = service._KeptSlotRows()
-    yield
-    runtime.install(before)
 
 
 @pytest.fixture

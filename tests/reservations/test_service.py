@@ -25,13 +25,7 @@ OLD = date(1950, 1, 1)  # 60+: half price at the factory's venue; 65+: free
 ADULT = date(1990, 5, 17)
 
 
-@pytest.fixture(autouse=True)
-def default_runtime():
-    # The default limits and no Redis mirror, whatever app an earlier test started.
-    before = runtime.current()
-    runtime.install(runtime.ReleaseRuntime())
-    yield
-    runtime.install(before)
+pytestmark = pytest.mark.usefixtures("default_runtime")
 
 
 def person(sequence: int, birth: date = ADULT) -> service.Person:
