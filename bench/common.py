@@ -577,10 +577,11 @@ class KeepAliveClient:
         self.reader = self.writer = None
 
 
-def error_code(status: int, answer: bytes) -> str:
-    """`status code` of an error answer in the service's one JSON error shape."""
+def error_code(status: int, answer: bytes | dict) -> str:
+    """`status code` of an error answer in the service's one JSON error shape (its body, or
+    that body already parsed)."""
     try:
-        code = json.loads(answer)["error"]["code"]
+        code = (json.loads(answer) if isinstance(answer, bytes) else answer)["error"]["code"]
     except (ValueError, KeyError, TypeError):
         code = "?"
     return f"{status} {code}"

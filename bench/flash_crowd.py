@@ -210,7 +210,6 @@ class Tally:
     told: list[tuple[float, int]] = field(default_factory=list)
     booked: list[tuple[float, int]] = field(default_factory=list)
     started_unix: float = 0.0  # the phase's start on the clock the database's times are read on
-    places_booked: int = 0
     visitor_waits_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # by CpuMeter group
@@ -328,10 +327,9 @@ class Visitors:
         self.tally.note(kind, began)
         if status == 202:
             status, answer = await self._follow_queue(n, answer, headers)
-            kind = f"queued, then {error_code(status, json.dumps(answer).encode())}"
+            kind = f"queued, then {error_code(status, answer)}"
         if status == 201:
             self.tally.told.append((time.perf_counter() - self.started, len(body["visitors"])))
-            self.tally.places_booked += len(body["visitors"])
             return "booked"
         error = answer.get("error", {})
         if status == 409 and error.get("code") == "slot_full":
@@ -362,13 +360,8 @@ class Visitors:
     @staticmethod
     def _kind(method: str, status: int, answer: dict, *, queued: bool = False) -> str:
         if method == "GET":
-            code = error_code(status, json.dumps(answer).encode())
-            return LONG_POLL if status == 200 else f"GET queue {code}"
-        kind = (
-            f"POST {status}"
-            if status in (201, 202)
-            else f"POST {error_code(status, json.dumps(answer).encode())}"
-        )
+            return LONG_POLL if status == 200 else f"GET queue {error_code(status, answer)}"
+        kind = f"POST {status}" if status in (201, 202) else f"POST {error_code(status, answer)}"
         # A queued booking's outcome within its wait, or 202 when the wait ran out.
         return f"{kind}, queued" if queued and status != 202 else kind
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from sanic import Blueprint, Request, Sanic
@@ -94,7 +95,7 @@ def preferred_wait(request: Request) -> float:
                 seconds = float(value.strip().strip('"'))
             except ValueError:
                 return 0.0
-            return min(max(seconds, 0.0), LONGEST_WAIT_SECONDS) if seconds == seconds else 0.0
+            return 0.0 if math.isnan(seconds) else min(max(seconds, 0.0), LONGEST_WAIT_SECONDS)
     return 0.0
 
 
