@@ -165,7 +165,8 @@ def _checked_timestamp(request: Request) -> str:
         stamp = int(raw)
     except ValueError:
         raise InvalidInput(field="timestamp", detail="not a number") from None
-    if abs(time.time() - stamp) > TIMESTAMP_WINDOW_SECONDS:
+    # WeChat stamps whole seconds, so the window is counted in whole seconds too.
+    if abs(int(time.time()) - stamp) > TIMESTAMP_WINDOW_SECONDS:
         # An old (or future) request is a replay or a wrong clock: refused either way.
         raise Forbidden(detail="timestamp outside the 5-minute window")
     return raw
