@@ -150,16 +150,17 @@ async def create_reservation(request: Request) -> HTTPResponse:
     applied: dict[str, str] = {}  # the `Prefer` header's preferences this answer followed
 
     async def book() -> Answer:
-        async with room.turn():
-            # Checked at the door a moment ago; a queued request is checked again when it is
-            # taken out (book_queued), as the slot may have sold out meanwhile.
+        async with room.turn() as waited:
+            # Checked at the door a moment ago. One that waited here for its place is checked
+            # again: in a crowd it waits long enough for its slot to sell out, and the mirror's
+            # refusal costs a round trip to Redis where the database's costs a booking place.
             return await _book(
                 app,
                 visitor_id=visitor_id,
                 booking=booking,
                 language=language,
                 idempotency=None if key is None else (key, fingerprint),
-                sold_out_checked=True,
+                sold_out_checked=not waited,
             )
 
     async with refusals_recorded(request, slot_id=booking.slot_id):
@@ -238,14 +239,14 @@ async def book_queued(app: Sanic, queued: dict) -> Answer:
             await reservations.refuse_if_sold_out(
                 slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
             )
-        async with app.ctx.waiting_room.turn():
+        async with app.ctx.waiting_room.turn() as waited:
             outcome = await _book(
                 app,
                 visitor_id=visitor_id,
                 booking=booking,
                 language=language,
                 idempotency=None if key is None else (key, queued["fingerprint"]),
-                sold_out_checked=True,
+                sold_out_checked=not waited,  # as a direct booking's, in create_reservation
             )
     except AppError as refusal:
         outcome = refusal.status, error_body(refusal, language)

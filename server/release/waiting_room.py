@@ -234,15 +234,17 @@ class WaitingRoom:
             yield
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        """Wait for one of this process's booking places, and hold it."""
+    async def turn(self) -> AsyncIterator[bool]:
+        """Wait for one of this process's booking places, and hold it; whether it had to wait
+        (what the caller checked before may have changed meanwhile)."""
+        waited = self._permits.locked()
         self._waiting_here += 1
         try:
             await self._permits.acquire()
         finally:
             self._waiting_here -= 1
         try:
-            yield
+            yield waited
         finally:
             self._permits.release()
 
