@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -414,6 +415,7 @@ _CLAIM_DAY = (
 )
 # How many suggestions the fast "sold out" answer keeps per slot, before filtering by party.
 _SUGGESTIONS_KEPT = 10
+_SUGGESTED = 3  # how many a refusal offers
 
 # --- the booking's writes -----------------------------------------------------------------------
 # A reservation, its people's day claims, their tickets, the daily quotas, and the slot's places
@@ -916,7 +918,21 @@ def _read_done(reading: asyncio.Task) -> None:
 
 
 def _for_party(alternatives: list[dict], party: int) -> list[dict]:
-    return [s for s in alternatives if s["remaining"] >= party][:3]
+    """The nearest three alternatives with room for the party, in a spread order (see below)."""
+    fitting = [s for s in alternatives if s["remaining"] >= party][:_SUGGESTED]
+    # A crowd refused together mostly takes the first suggestion: the same for all, that one
+    # slot filled at once and the rest of the crowd was refused again, while the others stayed
+    # empty. So each refusal orders its few by a draw weighted by the places they have left
+    # (Efraimidis-Spirakis): the crowd spreads as the room is. Uncrowded slots still come before
+    # crowded ones, and the same day before the next.
+    return sorted(
+        fitting,
+        key=lambda s: (
+            s.get("crowded", False),
+            s["date"],
+            -(random.random() ** (1 / s["remaining"])),  # noqa: S311 (a spread, not a secret)
+        ),
+    )
 
 
 async def refuse_if_sold_out(*, slot_id: int, party: int, now: datetime) -> None:

@@ -1,9 +1,11 @@
-"""A full slot's alternatives under a crowd: refusals that come together share one read."""
+"""A full slot's alternatives under a crowd: refusals that come together share one read, and
+the crowd is spread over the alternatives by the room they have."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import time
+from collections import Counter
+from datetime import time, timedelta
 
 import pytest
 from factories import make_reservable_venue, make_slot
@@ -94,3 +96,23 @@ async def test_a_failed_read_fails_every_refusal_that_waited_for_it(database, mo
     refusals = await refuse_together(full.id, [1, 2, 3])
     assert [type(refusal) for refusal in refusals] == [ConnectionError] * 3
     assert service._alternatives_reading == {}
+
+
+async def test_a_crowd_refused_together_is_spread_over_the_alternatives_by_their_room(database):
+    venue = await make_reservable_venue()
+    full = await make_slot(venue, starts=time(9), ends=time(10), capacity=5, booked=5)
+    thirty_left = await make_slot(venue, starts=time(10), ends=time(11), capacity=50, booked=20)
+    ten_left = await make_slot(venue, starts=time(14), ends=time(15), capacity=20, booked=10)
+    crowded = await make_slot(venue, starts=time(11), ends=time(12), capacity=100, booked=85)
+    next_day = await make_slot(
+        venue, day=full.date + timedelta(days=1), starts=time(9), ends=time(10), capacity=50
+    )
+    refusals = await refuse_together(full.id, [1] * 400)
+    offers = [[s["slot_id"] for s in refusal.params["suggestions"]] for refusal in refusals]
+    # The same three nearest with room each time (the crowded one after them), the same day
+    # before the next; only which of the day's two comes first is drawn.
+    assert all(set(offer[:2]) == {thirty_left.id, ten_left.id} for offer in offers)
+    assert all(offer[2] == next_day.id and crowded.id not in offer for offer in offers)
+    # First in proportion to the places left, 30 : 10 (expected 300 of 400; 7 sigma either way).
+    firsts = Counter(offer[0] for offer in offers)
+    assert 240 <= firsts[thirty_left.id] <= 360, firsts
