@@ -116,7 +116,7 @@ if claim ~= '' then
 end
 local number = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[3], 'visitor', ARGV[2], 'number', number, 'state', 'waiting',
-  'request', ARGV[3])
+  'request', ARGV[3], 'entry', KEYS[6], 'party', ARGV[6])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 if redis.call('RPUSH', KEYS[1], ARGV[1]) == 1 then
   redis.call('PUBLISH', 'WORK_CHANNEL', '')  -- the queue had been empty: wake every process
@@ -133,9 +133,9 @@ _STATUS = (
     + """
 local done = done_lately()
 local ticket = redis.call('HMGET', KEYS[1], 'visitor', 'state', 'number', 'started',
-  'http_status', 'answer')
+  'http_status', 'answer', 'entry', 'party')
 local answer = {tonumber(redis.call('GET', KEYS[2]) or '0'), done}
-for i = 1, 6 do answer[i + 2] = ticket[i] end
+for i = 1, 8 do answer[i + 2] = ticket[i] end
 return answer
 """
 )
@@ -148,10 +148,29 @@ local queue_id = redis.call('LPOP', KEYS[1])
 if not queue_id then return false end
 redis.call('INCR', KEYS[2])
 local key = ARGV[1] .. queue_id
-if redis.call('EXISTS', key) == 0 then return {queue_id, ''} end
+-- Gone (expired unserved), or served out of turn already (its slot sold out: _SERVE_SOLD_OUT).
+if redis.call('HGET', key, 'state') ~= 'waiting' then return {queue_id, ''} end
 redis.call('HSET', key, 'state', 'running', 'started', ARGV[2])
 return {queue_id, redis.call('HGET', key, 'request'), redis.call('HGET', key, 'visitor')}
 """
+# Serve a waiting request out of turn, because the mirror says its slot is short for its party:
+# mark it running, as _TAKE does, and give its request and visitor (false: not so, or not
+# waiting any more). A refusal out of turn jumps nobody, as it takes no place; checked here, in
+# one step with the marking, so a place given back meanwhile still goes to the queue in order.
+# KEYS: ticket, the slot's mirror entry. ARGV: now.
+_SERVE_SOLD_OUT = """
+local ticket = redis.call('HMGET', KEYS[1], 'state', 'party', 'request', 'visitor')
+if ticket[1] ~= 'waiting' then return false end
+local party = tonumber(ticket[2] or '0')
+local left = redis.call('HGET', KEYS[2], 'left')
+if party <= 0 or not left or tonumber(left) >= party then return false end
+redis.call('HSET', KEYS[1], 'state', 'running', 'started', ARGV[1])
+return {ticket[3], ticket[4]}
+"""
+# How often a process reads the mirror for the slots its waiting visitors want.
+_WATCH_SECONDS = 0.1
+# Wakes a waiting visitor whose slot the watcher found short (an outcome is a str).
+_SLOT_SHORT = object()
 # An idle drainer looks again after this long, backing off to the longest while nobody queues.
 _IDLE_SECONDS, _IDLE_LONGEST_SECONDS = 0.05, 0.5
 # Only one drainer per process looks at an empty queue; the others wait until it (or a request
@@ -214,11 +233,15 @@ class WaitingRoom:
         self._check_in = redis.register_script(_CHECK_IN)
         self._status = redis.register_script(_STATUS)
         self._take = redis.register_script(_TAKE)
+        self._serve_sold_out = redis.register_script(_SERVE_SOLD_OUT)
         self._tasks: list[asyncio.Task] = []
+        self._book: Callable[[QueuedRequest], Awaitable[Outcome]] | None = None
         # Set while the queue has had work: wakes the drainers that wait on an empty queue.
         self._work_seen = asyncio.Event()
         # Long polls of this process waiting for an outcome, by queue id.
         self._waiters: dict[str, set[asyncio.Future]] = {}
+        # The same waits by the slot they want (its mirror entry): queue id -> (party, wake-up).
+        self._watched: dict[str, dict[str, tuple[int, asyncio.Future]]] = {}
 
     def _full_here(self) -> bool:
         return self._permits.locked() and self._waiting_here >= self._backlog
@@ -324,54 +347,117 @@ class WaitingRoom:
         """A visitor's queued request: waiting (position, wait) or done (the booking's answer).
 
         With `wait_seconds`, a waiting request's answer waits until its outcome is known or
-        the time is up, whichever comes first.
+        the time is up, whichever comes first. If its slot sells out meanwhile (as the mirror
+        says), it is answered then, not at its turn in the queue.
         """
         if wait_seconds <= 0:
-            return await self._status_now(queue_id, visitor_id)
-        outcome = asyncio.get_running_loop().create_future()
+            return (await self._read(queue_id, visitor_id))[0]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        outcome = loop.create_future()
         waiters = self._waiters.setdefault(queue_id, set())
         waiters.add(outcome)
+        mine, entry = [outcome], ""
         try:
             # Registered before reading: an outcome stored after this read still wakes us.
-            answer = await self._status_now(queue_id, visitor_id)
+            answer, entry, party = await self._read(queue_id, visitor_id)
             if answer["status"] != "waiting":
                 return answer
+            if party > 0 and self._book is not None:
+                self._watched.setdefault(entry, {})[queue_id] = (party, outcome)
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait_seconds):
+                async with asyncio.timeout_at(deadline):
                     told = await outcome
+                    if told is _SLOT_SHORT:
+                        served = await self._serve_out_of_turn(queue_id, entry)
+                        if served is not None:
+                            return served
+                        # Taken by a drainer meanwhile, or places came back: wait as before.
+                        outcome = loop.create_future()
+                        waiters.add(outcome)
+                        mine.append(outcome)
+                        told = await outcome
                     if told:  # the outcome came with the wake-up: no second read
                         http_status, _, answer_json = told.partition(" ")
-                        return _done(queue_id, http_status, answer_json)
-            return await self._status_now(queue_id, visitor_id)
+                        return _done(queue_id, int(http_status), json.loads(answer_json))
+            return (await self._read(queue_id, visitor_id))[0]
         finally:
-            waiters.discard(outcome)
+            waiters.difference_update(mine)
             if not waiters:
                 self._waiters.pop(queue_id, None)
+            watched = self._watched.get(entry)
+            if watched is not None:
+                watched.pop(queue_id, None)
+                if not watched:
+                    self._watched.pop(entry, None)
 
-    async def _status_now(self, queue_id: str, visitor_id: int) -> dict[str, Any]:
-        served, done, owner, state, number, started, http_status, answer = await self._status(
-            keys=[_TICKET + queue_id, _SERVED]
-        )
+    async def _serve_out_of_turn(self, queue_id: str, entry: str) -> dict[str, Any] | None:
+        """Serve a waiting request now if the mirror `entry` says its slot is short for its
+        party (its answer, a refusal); None if not so, or a drainer has taken it."""
+        book = self._book
+        if book is None:  # stopped meanwhile: the request waits for the drainers
+            return None
+        taken = await self._serve_sold_out(keys=[_TICKET + queue_id, entry], args=[time.time()])
+        if not taken:
+            return None
+        request, visitor = taken
+        status, answer = await self._serve(queue_id, request, visitor, book)
+        return _done(queue_id, status, answer)
+
+    async def _watch(self) -> None:
+        # One read of the mirror per slot wanted, for every waiting visitor of this process:
+        # those whose slot is now short for their party are woken, to be answered at once.
+        while True:
+            stop_if_cancelled()
+            await asyncio.sleep(_WATCH_SECONDS)
+            entries = list(self._watched)
+            if not entries:
+                continue
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for entry in entries:
+                        pipe.hget(entry, "left")
+                    lefts = await pipe.execute()
+            except RedisError:
+                continue  # Redis away: they wait their turn
+            for entry, left in zip(entries, lefts, strict=True):
+                waiting = self._watched.get(entry, {})
+                for queue_id, (party, wake) in list(waiting.items()):
+                    if left is not None and int(left) < party:
+                        del waiting[queue_id]
+                        if not wake.done():
+                            wake.set_result(_SLOT_SHORT)
+
+    async def _read(self, queue_id: str, visitor_id: int) -> tuple[dict[str, Any], str, int]:
+        """A queued request's answer now, with its slot's mirror entry and its party."""
+        (
+            served, done, owner, state, number, started, http_status, answer, entry, party
+        ) = await self._status(keys=[_TICKET + queue_id, _SERVED])  # fmt: skip
         if owner != str(visitor_id):
             raise QueueTicketNotFound(queue_id=queue_id)
         if state == "done":
-            return _done(queue_id, http_status, answer)
-        if state == "running" and time.time() - float(started) > LOST_AFTER_SECONDS:
-            return {"status": "lost", "queue_id": queue_id}
-        return QueuePlace.of(queue_id, int(number), int(served), int(done)).as_answer()
+            shown = _done(queue_id, int(http_status), json.loads(answer))
+        elif state == "running" and time.time() - float(started) > LOST_AFTER_SECONDS:
+            shown = {"status": "lost", "queue_id": queue_id}
+        else:
+            shown = QueuePlace.of(queue_id, int(number), int(served), int(done)).as_answer()
+        return shown, entry or "", int(party or 0)
 
     def start(self, book: Callable[[QueuedRequest], Awaitable[Outcome]], *, workers: int) -> None:
-        """Start `workers` tasks that take queued requests, oldest first, and book them, and
-        the listener that wakes this process's long polls when their outcome is stored.
+        """Start `workers` tasks that take queued requests, oldest first, and book them, the
+        listener that wakes this process's long polls when their outcome is stored, and the
+        watcher that answers them at once when their slot sells out.
 
         `book` takes one of this process's booking places (`turn`) for the booking itself, in
         line with the direct ones; a refusal it can answer without the booking path need not.
         """
+        self._book = book
         self._tasks = [asyncio.create_task(self._drain(book, lead=n == 0)) for n in range(workers)]
-        self._tasks.append(asyncio.create_task(self._listen()))
+        self._tasks += [asyncio.create_task(self._listen()), asyncio.create_task(self._watch())]
 
     async def stop(self) -> None:
         """Stop draining and listening (a request taken but not finished is reported lost)."""
+        self._book = None
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -441,8 +527,18 @@ class WaitingRoom:
             return False
         self._work_seen.set()  # more may be waiting: the other drainers join before this booking
         queue_id, request = taken[0], taken[1]
-        if not request:
-            return True  # expired unserved: its visitor gave up long ago
+        if request:  # else expired unserved (its visitor gave up long ago), or served already
+            await self._serve(queue_id, request, taken[2], book)
+        return True
+
+    async def _serve(
+        self,
+        queue_id: str,
+        request: str,
+        visitor: str,
+        book: Callable[[QueuedRequest], Awaitable[Outcome]],
+    ) -> Outcome:
+        """Book a request taken out of the queue, and store its outcome for its visitor."""
         queued = json.loads(request)
         status, answer = await book(queued)
         key, second = _TICKET + queue_id, f"{_DONE_PER_SECOND}{int(time.time())}"
@@ -457,7 +553,7 @@ class WaitingRoom:
                 },
             )
             pipe.hdel(key, "request")  # the personal data is not kept once used
-            pipe.delete(_VISITOR + taken[2])
+            pipe.delete(_VISITOR + visitor)
             pipe.incr(second)
             pipe.expire(second, 2 * RATE_WINDOW_SECONDS)
             if queued.get("answer_record"):
@@ -470,14 +566,9 @@ class WaitingRoom:
             # The outcome travels with the wake-up: the visitor's long poll answers from it.
             pipe.publish(_DONE_CHANNEL, f"{queue_id} {status} {answer_json}")
             await pipe.execute()
-        return True
+        return status, answer
 
 
-def _done(queue_id: str, http_status: str, answer_json: str) -> dict[str, Any]:
+def _done(queue_id: str, http_status: int, answer: dict[str, Any]) -> dict[str, Any]:
     """A queued request's final answer, as its poll gives it."""
-    return {
-        "status": "done",
-        "queue_id": queue_id,
-        "http_status": int(http_status),
-        "answer": json.loads(answer_json),
-    }
+    return {"status": "done", "queue_id": queue_id, "http_status": http_status, "answer": answer}

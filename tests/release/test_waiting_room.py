@@ -304,3 +304,41 @@ async def test_a_queued_request_whose_slot_sold_out_is_refused_without_a_booking
         )
     assert outcome["http_status"] == 409
     assert outcome["answer"]["error"]["code"] == "slot_full"
+
+
+async def test_a_waiting_request_whose_slot_sells_out_is_answered_then_not_at_its_turn(server):
+    slot, token, room = await a_slot_and_a_visitor(server, capacity=2)
+    elsewhere = await make_slot(await make_reservable_venue(), capacity=10)
+    ahead = [(await make_visitor_token(server.app))[1] for _ in range(2)]
+    async with room.turn():  # the one booking place, held until the end
+        # Two requests ahead, each taken by one of the two drainers, who wait for the place.
+        for n, other in enumerate(ahead):
+            taken = await book(server.client, other, elsewhere.id, people(1, first_sequence=30 + n))
+            assert taken.status_code == 202
+            for _ in range(100):
+                polled = await server.client.get(taken.json()["poll"][: -len("?wait=25")],
+                                                 headers=bearer(other))  # fmt: skip
+                if polled.json()["position"] == 0:
+                    break
+                await asyncio.sleep(0.02)
+            assert polled.json()["position"] == 0
+        waiting = asyncio.create_task(
+            book(server.client, token, slot.id, people(1), headers={"Prefer": "wait=20"})
+        )
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # queued behind them, its slot still has room
+        # Sold out by bookings elsewhere, the mirror told: the answer comes now, though the
+        # requests ahead of it still wait for the booking place.
+        await TimeSlot.filter(id=slot.id).update(booked=2, revision=F("revision") + 1)
+        await runtime.current().refresh(slot.id)
+        refused = await asyncio.wait_for(waiting, timeout=3)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "slot_full"
+        assert refused.headers["preference-applied"] == "wait=20"
+    # The drainers later skip it: the two ahead are booked, nothing else.
+    for _ in range(100):
+        if await Reservation.filter(slot_id=elsewhere.id).count() == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert await Reservation.filter(slot_id=elsewhere.id).count() == 2
+    assert await Reservation.filter(slot_id=slot.id).count() == 0
