@@ -372,10 +372,14 @@ class WaitingRoom:
                         served = await self._serve_out_of_turn(queue_id, entry)
                         if served is not None:
                             return served
-                        # Taken by a drainer meanwhile, or places came back: wait as before.
+                        # Taken by a drainer meanwhile, or places came back: wait as before,
+                        # registered again before reading (its outcome may be stored already).
                         outcome = loop.create_future()
                         waiters.add(outcome)
                         mine.append(outcome)
+                        answer, _, _ = await self._read(queue_id, visitor_id)
+                        if answer["status"] != "waiting":
+                            return answer
                         told = await outcome
                     if told:  # the outcome came with the wake-up: no second read
                         http_status, _, answer_json = told.partition(" ")

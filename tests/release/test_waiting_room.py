@@ -342,3 +342,42 @@ async def test_a_waiting_request_whose_slot_sells_out_is_answered_then_not_at_it
         await asyncio.sleep(0.05)
     assert await Reservation.filter(slot_id=elsewhere.id).count() == 2
     assert await Reservation.filter(slot_id=slot.id).count() == 0
+
+
+async def test_an_outcome_stored_while_a_waiter_tried_to_answer_out_of_turn_still_wakes_it(
+    server, monkeypatch
+):
+    slot, token, room = await a_slot_and_a_visitor(server, capacity=2)
+    place_free = asyncio.Event()
+
+    async def hold_the_place() -> None:
+        async with room.turn():
+            await place_free.wait()
+
+    holder = asyncio.create_task(hold_the_place())
+    await asyncio.sleep(0)
+    try_out_of_turn = room._serve_out_of_turn
+
+    async def too_late(queue_id: str, entry: str):
+        # A drainer has the request already (the try finds it running). It finishes, and its
+        # outcome is stored and told, while this try's answer is still on its way back.
+        tried = await try_out_of_turn(queue_id, entry)
+        place_free.set()
+        for _ in range(100):
+            if await room._redis.hget(f"release:{{wr}}:ticket:{queue_id}", "state") == "done":
+                break
+            await asyncio.sleep(0.02)
+        return tried
+
+    monkeypatch.setattr(room, "_serve_out_of_turn", too_late)
+    waiting = asyncio.create_task(
+        book(server.client, token, slot.id, people(1), headers={"Prefer": "wait=20"})
+    )
+    await asyncio.sleep(0.3)  # queued, taken by a drainer, which waits for the place
+    # Sold out by bookings elsewhere, the mirror told: the watcher wakes the waiter, whose try
+    # comes too late; the drainer's refusal is the answer, at once, not when the wait runs out.
+    await TimeSlot.filter(id=slot.id).update(booked=2, revision=F("revision") + 1)
+    await runtime.current().refresh(slot.id)
+    answer = await asyncio.wait_for(waiting, timeout=5)
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "slot_full"
+    await holder
