@@ -39,16 +39,15 @@ def _answer(app: Sanic, language: str, reservation: Reservation) -> dict:
     return shaped.model_dump(mode="json")
 
 
-async def _book(
+async def _reserve(
     app: Sanic,
     *,
     visitor_id: int,
     booking: ReservationIn,
-    language: str,
     idempotency: tuple[str, str] | None,
     sold_out_checked: bool = False,
-) -> Answer:
-    reservation = await reservations.reserve(
+) -> Reservation:
+    return await reservations.reserve(
         visitor_id=visitor_id,
         slot_id=booking.slot_id,
         people=[reservations.Person(v.name, v.id_number) for v in booking.visitors],
@@ -58,7 +57,6 @@ async def _book(
         cipher=app.ctx.cipher,
         idempotency=idempotency,
     )
-    return 201, _answer(app, language, reservation)
 
 
 async def _replay(
@@ -154,14 +152,15 @@ async def create_reservation(request: Request) -> HTTPResponse:
             # Checked at the door a moment ago. One that waited here for its place is checked
             # again: in a crowd it waits long enough for its slot to sell out, and the mirror's
             # refusal costs a round trip to Redis where the database's costs a booking place.
-            return await _book(
+            reservation = await _reserve(
                 app,
                 visitor_id=visitor_id,
                 booking=booking,
-                language=language,
                 idempotency=None if key is None else (key, fingerprint),
                 sold_out_checked=not waited,
             )
+        # Shaped (its QR codes signed) once the booking place is free for the next booking.
+        return 201, _answer(app, language, reservation)
 
     async with refusals_recorded(request, slot_id=booking.slot_id):
         async with room.at_the_door():
@@ -240,14 +239,14 @@ async def book_queued(app: Sanic, queued: dict) -> Answer:
                 slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
             )
         async with app.ctx.waiting_room.turn() as waited:
-            outcome = await _book(
+            reservation = await _reserve(
                 app,
                 visitor_id=visitor_id,
                 booking=booking,
-                language=language,
                 idempotency=None if key is None else (key, queued["fingerprint"]),
                 sold_out_checked=not waited,  # as a direct booking's, in create_reservation
             )
+        outcome = 201, _answer(app, language, reservation)  # as there, after the turn
     except AppError as refusal:
         outcome = refusal.status, error_body(refusal, language)
     except Exception as problem:
