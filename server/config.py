@@ -81,9 +81,13 @@ class Settings(BaseSettings):
     # Ticket release under a flash crowd (抢票): each process books this many at a time and lets
     # this many more wait in memory; beyond that, requests wait in the shared FIFO queue. Before
     # that, at most `booking_door` requests per process are checked (rates, sold out, queue) at
-    # once, so the bookings in progress keep their share of the event loop.
+    # once, so the bookings in progress keep their share of the event loop. Twice the database
+    # pool's 10 connections: a booking spends part of its turn off the database (its people
+    # checked, hashed and encrypted before, the mirror told after), and as many turns as
+    # connections left them idle then (bench/flash_crowd.py: crowd / baseline 0.47-0.72 in
+    # nine runs at 10, 0.75-0.97 in six at 20).
     booking_concurrency: int = Field(
-        10, ge=1, le=200, validation_alias=AliasChoices("ETOUR_BOOKING_CONCURRENCY")
+        20, ge=1, le=200, validation_alias=AliasChoices("ETOUR_BOOKING_CONCURRENCY")
     )
     booking_door: int = Field(
         10, ge=1, le=1000, validation_alias=AliasChoices("ETOUR_BOOKING_DOOR")
