@@ -32,6 +32,15 @@ async def a_slot_and_a_visitor(server, *, capacity: int):
     return slot, token, server.app.ctx.waiting_room
 
 
+async def eventually(check, *, seconds: float = 10.0) -> None:
+    """Wait until the async `check` holds (a loaded machine may take seconds); fail if never."""
+    for _ in range(int(seconds / 0.02)):
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"never happened: {getattr(check, '__name__', check)}")
+
+
 async def wait_for_outcome(server, token: str, queue_id: str) -> dict:
     for _ in range(200):
         polled = await server.client.get(f"/api/v1/queue/{queue_id}", headers=bearer(token))
@@ -306,6 +315,16 @@ async def test_a_queued_request_whose_slot_sold_out_is_refused_without_a_booking
     assert outcome["answer"]["error"]["code"] == "slot_full"
 
 
+async def taken_out(room, count: int) -> bool:
+    """Whether `count` requests have been taken out of the queue (by drainers)."""
+    return int(await room._redis.get("release:{wr}:served") or 0) >= count
+
+
+async def queued(room, count: int) -> bool:
+    """Whether `count` requests wait in the queue."""
+    return await room._redis.llen("release:{wr}:queue") == count
+
+
 async def test_a_waiting_request_whose_slot_sells_out_is_answered_then_not_at_its_turn(server):
     slot, token, room = await a_slot_and_a_visitor(server, capacity=2)
     elsewhere = await make_slot(await make_reservable_venue(), capacity=10)
@@ -315,32 +334,26 @@ async def test_a_waiting_request_whose_slot_sells_out_is_answered_then_not_at_it
         for n, other in enumerate(ahead):
             taken = await book(server.client, other, elsewhere.id, people(1, first_sequence=30 + n))
             assert taken.status_code == 202
-            for _ in range(100):
-                polled = await server.client.get(taken.json()["poll"][: -len("?wait=25")],
-                                                 headers=bearer(other))  # fmt: skip
-                if polled.json()["position"] == 0:
-                    break
-                await asyncio.sleep(0.02)
-            assert polled.json()["position"] == 0
+            await eventually(partial(taken_out, room, n + 1))
         waiting = asyncio.create_task(
             book(server.client, token, slot.id, people(1), headers={"Prefer": "wait=20"})
         )
-        await asyncio.sleep(0.3)
+        await eventually(partial(queued, room, 1))
         assert not waiting.done()  # queued behind them, its slot still has room
         # Sold out by bookings elsewhere, the mirror told: the answer comes now, though the
         # requests ahead of it still wait for the booking place.
         await TimeSlot.filter(id=slot.id).update(booked=2, revision=F("revision") + 1)
         await runtime.current().refresh(slot.id)
-        refused = await asyncio.wait_for(waiting, timeout=3)
+        refused = await asyncio.wait_for(waiting, timeout=10)  # not the 20 s of its wait
         assert refused.status_code == 409, refused.text
         assert refused.json()["error"]["code"] == "slot_full"
         assert refused.headers["preference-applied"] == "wait=20"
+
     # The drainers later skip it: the two ahead are booked, nothing else.
-    for _ in range(100):
-        if await Reservation.filter(slot_id=elsewhere.id).count() == 2:
-            break
-        await asyncio.sleep(0.05)
-    assert await Reservation.filter(slot_id=elsewhere.id).count() == 2
+    async def both_ahead_booked() -> bool:
+        return await Reservation.filter(slot_id=elsewhere.id).count() == 2
+
+    await eventually(both_ahead_booked)
     assert await Reservation.filter(slot_id=slot.id).count() == 0
 
 
@@ -363,21 +376,22 @@ async def test_an_outcome_stored_while_a_waiter_tried_to_answer_out_of_turn_stil
         # outcome is stored and told, while this try's answer is still on its way back.
         tried = await try_out_of_turn(queue_id, entry)
         place_free.set()
-        for _ in range(100):
-            if await room._redis.hget(f"release:{{wr}}:ticket:{queue_id}", "state") == "done":
-                break
-            await asyncio.sleep(0.02)
+
+        async def outcome_stored() -> bool:
+            return await room._redis.hget(f"release:{{wr}}:ticket:{queue_id}", "state") == "done"
+
+        await eventually(outcome_stored)
         return tried
 
     monkeypatch.setattr(room, "_serve_out_of_turn", too_late)
     waiting = asyncio.create_task(
         book(server.client, token, slot.id, people(1), headers={"Prefer": "wait=20"})
     )
-    await asyncio.sleep(0.3)  # queued, taken by a drainer, which waits for the place
+    await eventually(partial(taken_out, room, 1))  # by a drainer, which waits for the place
     # Sold out by bookings elsewhere, the mirror told: the watcher wakes the waiter, whose try
     # comes too late; the drainer's refusal is the answer, at once, not when the wait runs out.
     await TimeSlot.filter(id=slot.id).update(booked=2, revision=F("revision") + 1)
     await runtime.current().refresh(slot.id)
-    answer = await asyncio.wait_for(waiting, timeout=5)
+    answer = await asyncio.wait_for(waiting, timeout=10)  # not the 20 s of its wait
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "slot_full"
     await holder
