@@ -7,10 +7,14 @@ a booking request is queued in Redis and answered 202 at once; every process dra
 oldest first, through the same booking path at the rate that path sustains, and keeps each
 outcome for the visitor to fetch. The visitor's poll waits for that outcome (a long poll, woken
 through Redis pub/sub by whichever process stored it), so waiting costs no requests. A visitor
-holds one place in the queue at most. The queued request's personal data is encrypted by the
-caller and deleted once it has been used.
+waiting on a process whose slot sells out meanwhile is answered then, not at its turn: each
+process watches the mirror for the slots its waiting visitors want. A visitor holds one place in
+the queue at most. The queued request's personal data is encrypted by the caller and deleted
+once it has been used.
 
-The keys share one hash tag, so the scripts also run on Redis Cluster.
+The waiting room's own keys share one hash tag. The door's script and the out-of-turn refusal
+also read the slot's mirror entry (and the door, the rate counters), which do not: on Redis
+Cluster those would need the same tag.
 """
 
 from __future__ import annotations
