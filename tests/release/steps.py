@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 
@@ -19,3 +21,12 @@ async def book(
         json={"slot_id": slot_id, "visitors": visitors, **extra},
         headers=bearer(token, **headers),
     )
+
+
+async def eventually(check, *, seconds: float = 10.0) -> None:
+    """Wait until the async `check` holds (a loaded machine may take seconds); fail if never."""
+    for _ in range(int(seconds / 0.02)):
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"never happened: {getattr(check, '__name__', check)}")

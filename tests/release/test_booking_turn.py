@@ -9,7 +9,7 @@ from conftest import prepare_database
 from factories import make_reservable_venue, make_slot, make_visitor_token, people
 from tortoise.expressions import F
 
-from release.steps import book
+from release.steps import book, eventually
 from server.release import runtime
 from server.reservations import service as reservations
 from server.reservations.models import Reservation, TimeSlot
@@ -44,11 +44,12 @@ async def booked_after_waiting_for_the_place(server, *, sold_out_meanwhile: bool
     room = server.app.ctx.waiting_room
     async with room.turn():
         booking = asyncio.create_task(book(server.client, token, slot.id, people(1)))
-        for _ in range(1000):  # until it waits for the place, in memory (a loaded CI machine
-            if room._waiting_here:  # took more than 2 s once)
-                break
-            await asyncio.sleep(0.01)
-        assert room._waiting_here == 1 and not booking.done()
+
+        async def waits_for_the_place() -> bool:
+            return room._waiting_here == 1
+
+        await eventually(waits_for_the_place)  # in memory, not queued
+        assert not booking.done()
         if sold_out_meanwhile:  # by bookings on another process, the mirror told
             await TimeSlot.filter(id=slot.id).update(booked=2, revision=F("revision") + 1)
             await runtime.current().refresh(slot.id)

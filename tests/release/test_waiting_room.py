@@ -13,7 +13,7 @@ from factories import make_reservable_venue, make_slot, make_visitor_token, peop
 from tortoise.expressions import F
 
 from miniapp_api.reservations import book_queued
-from release.steps import bearer, book
+from release.steps import bearer, book, eventually
 from server.release import runtime
 from server.reservations.models import Reservation, TimeSlot
 
@@ -30,15 +30,6 @@ async def a_slot_and_a_visitor(server, *, capacity: int):
     slot = await make_slot(venue, capacity=capacity)
     _, token = await make_visitor_token(server.app)
     return slot, token, server.app.ctx.waiting_room
-
-
-async def eventually(check, *, seconds: float = 10.0) -> None:
-    """Wait until the async `check` holds (a loaded machine may take seconds); fail if never."""
-    for _ in range(int(seconds / 0.02)):
-        if await check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"never happened: {getattr(check, '__name__', check)}")
 
 
 async def wait_for_outcome(server, token: str, queue_id: str) -> dict:
