@@ -550,10 +550,7 @@ class KeepAliveClient:
         lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
         try:
             async with asyncio.timeout(limit_seconds):
-                if time.monotonic() - self.last_used > IDLE_RECONNECT_SECONDS:
-                    await self.close()  # the server may be closing it as idle right now
-                if self.writer is None or self.reader is None:
-                    self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+                await self.connect()
                 self.writer.write("\r\n".join(lines).encode() + b"\r\n\r\n" + payload)
                 head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
                 status = int(head[9:12])
@@ -568,6 +565,14 @@ class KeepAliveClient:
             await self.close()
         self.last_used, self.head = time.monotonic(), head
         return status, answer
+
+    async def connect(self) -> None:
+        """Open the connection unless it is open and was used lately (else reopen it)."""
+        if time.monotonic() - self.last_used > IDLE_RECONNECT_SECONDS:
+            await self.close()  # the server may be closing it as idle right now
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.last_used = time.monotonic()
 
     async def close(self) -> None:
         if self.writer is not None:
