@@ -33,7 +33,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from server import idempotency, ratelimit
+from server import cache, idempotency, ratelimit
 from server.background import stop_if_cancelled
 from server.release import mirror
 from server.release.errors import AlreadyQueued, QueueTicketNotFound
@@ -302,7 +302,8 @@ class WaitingRoom:
         # The request goes along even when it will not be queued: a few hundred bytes more,
         # where asking first would cost every booking a second round trip.
         try:
-            answer = await self._check_in(
+            answer = await cache.run_script(
+                self._check_in,
                 keys=[
                     _QUEUE,
                     _NUMBERS,
