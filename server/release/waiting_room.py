@@ -234,7 +234,7 @@ class WaitingRoom:
         self._door = asyncio.Semaphore(door)
         self._backlog = backlog
         self._waiting_here = 0
-        self._check_in = redis.register_script(_CHECK_IN)
+        self._check_in = cache.BatchedScript(redis, _CHECK_IN)
         self._status = redis.register_script(_STATUS)
         self._take = redis.register_script(_TAKE)
         self._serve_sold_out = redis.register_script(_SERVE_SOLD_OUT)
@@ -302,8 +302,7 @@ class WaitingRoom:
         # The request goes along even when it will not be queued: a few hundred bytes more,
         # where asking first would cost every booking a second round trip.
         try:
-            answer = await cache.run_script(
-                self._check_in,
+            answer = await self._check_in(
                 keys=[
                     _QUEUE,
                     _NUMBERS,

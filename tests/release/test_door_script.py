@@ -1,4 +1,4 @@
-"""The booking door's script call: one round trip on a pooled connection, never a crossed reply."""
+"""The booking door's script calls: batched on one connection, each with its own reply."""
 
 from __future__ import annotations
 
@@ -9,66 +9,95 @@ from conftest import BACKEND, TEST_REDIS_URL
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import ResponseError
 
-from server.cache import run_script
+from server.cache import BatchedScript
 
 pytestmark = pytest.mark.skipif(
-    BACKEND != "services", reason="the direct path runs on a real Redis (embedded: redis-py's)"
+    BACKEND != "services", reason="batches go to a real Redis (embedded: redis-py's path)"
 )
 
-ECHO = "return {KEYS[1], ARGV[1]}"
-# Busy for a while before answering: long enough to be cancelled while its reply is unread.
-SLOW_ECHO = """
-local finish = tonumber(redis.call('TIME')[1]) * 1000000 + tonumber(redis.call('TIME')[2]) + 200000
-while tonumber(redis.call('TIME')[1]) * 1000000 + tonumber(redis.call('TIME')[2]) < finish do end
+# Appends to a list, so the order in which Redis ran the calls shows.
+APPEND = "redis.call('RPUSH', KEYS[1], ARGV[1]) return {KEYS[1], ARGV[1]}"
+# Refuses the call whose argument is 'bad', as the door's script refuses with an error reply.
+REFUSE_BAD = """
+if ARGV[1] == 'bad' then return redis.error_reply('ETOUR refused ' .. ARGV[1]) end
 return ARGV[1]
 """
-FAILING = "return redis.error_reply('ETOUR refused here')"
+# Busy for a while before answering: long enough to be cancelled while its reply is unread.
+SLOW_ECHO = """
+local function now() local t = redis.call('TIME') return t[1] * 1000000 + t[2] end
+local finish = now() + 200000
+while now() < finish do end
+return ARGV[1]
+"""
 
 
 @pytest.fixture
-async def one_connection():
-    """A client whose pool holds one connection: every call reuses it."""
-    redis = Redis.from_pool(
+async def redis():
+    """A client whose pool holds one connection: every batch reuses it."""
+    client = Redis.from_pool(
         BlockingConnectionPool.from_url(TEST_REDIS_URL, max_connections=1, decode_responses=True)
     )
-    yield redis
-    await redis.aclose()
+    await client.delete("door-test")
+    yield client
+    await client.delete("door-test")
+    await client.aclose()
 
 
-async def test_the_reply_is_the_scripts_also_after_redis_forgot_the_script(one_connection):
-    echo = one_connection.register_script(ECHO)
-    assert await run_script(echo, ["k"], ["v"]) == ["k", "v"]
-    await one_connection.script_flush()  # as after a restart: NOSCRIPT, then loaded again
-    assert await run_script(echo, ["k2"], [2]) == ["k2", "2"]
-    assert await run_script(echo, ["k3"], [3]) == ["k3", "3"]
+async def test_calls_made_together_run_in_order_and_each_gets_its_own_reply(redis, monkeypatch):
+    append = BatchedScript(redis, APPEND, most=4)
+    await redis.script_load(APPEND)  # known to Redis: no batch is sent twice to load it
+    sizes, pipelined = [], append._pipelined
+
+    async def counted(commands):
+        sizes.append(len(commands))
+        return await pipelined(commands)
+
+    monkeypatch.setattr(append, "_pipelined", counted)
+    replies = await asyncio.gather(*(append(["door-test"], [n]) for n in range(10)))
+    assert sizes == [4, 4, 2]  # three round trips, at most 4 calls each
+    assert replies == [["door-test", str(n)] for n in range(10)]
+    assert await redis.lrange("door-test", 0, -1) == [str(n) for n in range(10)]
 
 
-async def test_a_scripts_error_is_raised_and_the_connection_answers_the_next_call(one_connection):
-    failing, echo = one_connection.register_script(FAILING), one_connection.register_script(ECHO)
-    with pytest.raises(ResponseError, match="ETOUR refused here"):
-        await run_script(failing, ["k"], [])
-    assert await run_script(echo, ["k"], ["after"]) == ["k", "after"]
+async def test_a_calls_error_goes_to_that_caller_only(redis):
+    refuse = BatchedScript(redis, REFUSE_BAD)
+    calls = [refuse([], [word]) for word in ("a", "bad", "c")]
+    first, refused, third = await asyncio.gather(*calls, return_exceptions=True)
+    assert (first, third) == ("a", "c")
+    assert isinstance(refused, ResponseError) and "ETOUR refused bad" in str(refused)
+    assert await refuse([], ["after"]) == "after"
 
 
-async def test_a_call_cancelled_before_its_reply_does_not_answer_the_next_one(one_connection):
-    slow, echo = one_connection.register_script(SLOW_ECHO), one_connection.register_script(ECHO)
-    await run_script(slow, [], ["load"])  # known to Redis: the next call is one EVALSHA
-    call = asyncio.create_task(run_script(slow, [], ["stale"]))
+async def test_a_script_redis_forgot_is_loaded_and_the_batch_sent_again_once(redis):
+    append = BatchedScript(redis, APPEND)
+    assert await append(["door-test"], ["first"]) == ["door-test", "first"]
+    await redis.script_flush()  # as after a restart: NOSCRIPT for the whole batch
+    replies = await asyncio.gather(append(["door-test"], ["x"]), append(["door-test"], ["y"]))
+    assert replies == [["door-test", "x"], ["door-test", "y"]]
+    assert await redis.lrange("door-test", 0, -1) == ["first", "x", "y"]
+
+
+async def test_a_caller_that_gives_up_does_not_take_or_cross_the_others_replies(redis):
+    slow = BatchedScript(redis, SLOW_ECHO)
+    await slow([], ["load"])
+    given_up = asyncio.create_task(slow([], ["given up"]))
     await asyncio.sleep(0.05)  # sent, its reply not come yet
-    call.cancel()
+    given_up.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await call
-    # The same (only) connection would still hold "stale" for whoever reads next.
-    assert await run_script(echo, ["k"], ["fresh"]) == ["k", "fresh"]
+        await given_up
+    assert await asyncio.gather(slow([], ["next"]), slow([], ["and next"])) == [
+        "next",
+        "and next",
+    ]
 
 
-async def test_a_connection_redis_dropped_is_replaced_and_the_call_answered(one_connection):
-    echo = one_connection.register_script(ECHO)
-    assert await run_script(echo, ["k"], [1]) == ["k", "1"]
-    dropped = await one_connection.client_id()
+async def test_a_connection_redis_dropped_is_replaced_and_the_calls_answered(redis):
+    append = BatchedScript(redis, APPEND)
+    assert await append(["door-test"], [1]) == ["door-test", "1"]
+    dropped = await redis.client_id()
     other = Redis.from_url(TEST_REDIS_URL)
     try:
         await other.client_kill_filter(_id=dropped)
     finally:
         await other.aclose()
-    assert await run_script(echo, ["k"], [2]) == ["k", "2"]
+    assert await append(["door-test"], [2]) == ["door-test", "2"]
