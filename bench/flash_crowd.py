@@ -639,8 +639,8 @@ def run_benchmark(args: argparse.Namespace, data_dir: Path) -> Results:
                 )  # fmt: skip
                 first_person = their_people.stop
         with Servers(env, data_dir, [(), ()]) as servers:
-            # uvloop, as the servers (Sanic) run on: this client's own event loop and sockets
-            # then take about half the CPU, left to the servers on the same cores.
+            # uvloop, as the servers (Sanic) run on: a lighter event loop and sockets than
+            # asyncio's, so this client leaves more of the shared cores to the servers.
             rounds = uvloop.run(run_phases(servers, releases, args))
             problems = servers.log_problems()
             said = Counter(
