@@ -64,11 +64,15 @@ class BatchedScript:
     """
 
     def __init__(self, redis: Redis, script: str, *, most: int = 100) -> None:
-        self.script = script  # the Lua source
         self._script = redis.register_script(script)
         self._most = most  # calls in one batch at most
         self._pending: list[tuple[Sequence[str], Sequence[Any], asyncio.Future]] = []
         self._sender: asyncio.Task | None = None
+
+    @property
+    def script(self) -> str:
+        """The Lua source."""
+        return self._script.script
 
     async def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """The script's reply for these keys and args (its error raised as ResponseError)."""
@@ -112,7 +116,7 @@ class BatchedScript:
             replies = await self._pipelined(commands)
         if any(isinstance(answer, NoScriptError) for answer in replies):
             # Redis forgot the script (a restart): none of the batch ran. Load it, send again.
-            await self._script.registered_client.script_load(self._script.script)
+            await self._script.registered_client.script_load(self.script)
             replies = await self._pipelined(commands)
         return replies
 
