@@ -46,7 +46,7 @@ from server.release.mirror import Shortage
 from server.release.waiting_room import WaitingRoom
 
 BENCH_NAME = "door_calls"
-DOORS = (1, 10)  # checks at a time: one alone, and the servers' default `booking_door`
+DOORS = (1, 10)  # checks at a time: one alone, and ten (the servers' door lets in 20)
 SLOT_ID = 1
 PARTY = 2
 # What a booking request takes to Redis at the door: its encrypted booking among the rest.

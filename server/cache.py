@@ -58,9 +58,9 @@ class BatchedScript:
     For the booking door's script, which runs for every booking request of a crowd. One call at
     a time, a crowd's door checks queued behind each other's round trips (a reply waits for the
     busy event loop), and redis-py's general command path (its retry wrapper, argument
-    filtering, pool bookkeeping) cost a sixth of a sold-out answer's CPU. Ten checks at a time
-    (the servers' door), a batched check takes under half the CPU (bench/door_calls.py); alone,
-    about as much. The embedded Redis takes the general path.
+    filtering, pool bookkeeping) cost a sixth of a sold-out answer's CPU. Ten checks at a time,
+    a batched check takes under half the CPU (bench/door_calls.py); alone, about as much. The
+    mirror's updates go the same way. The embedded Redis takes the general path.
     """
 
     def __init__(self, redis: Redis, script: str, *, most: int = 100) -> None:

@@ -86,14 +86,22 @@ class Settings(BaseSettings):
     # checked, hashed and encrypted before, the mirror told after), and as many turns as
     # connections left them idle then (bench/flash_crowd.py: crowd / baseline 0.47-0.72 in
     # nine runs at 10, 0.75-0.97 in six at 20).
+    # The door lets in as many at once as the process books: at 10, a crowd's bookings waited
+    # half a second at the door while booking places stood free (crowd / baseline 0.75, the
+    # median of 3 rounds; 0.79-0.88 at 20 on the same machine while the shared queue stayed
+    # empty; 400 floods the event loop). The backlog: at the rates measured (250-700 bookings a
+    # second per process) a thousand is a wait of a few seconds, served in memory. The shared
+    # queue costs each booking four more round trips to Redis, and once anyone is in it every
+    # booking queues behind (nobody jumps): at 200, a crowd's first seconds sometimes filled it,
+    # and then the crowd's booking rate fell to 0.58-0.71 of the baseline's.
     booking_concurrency: int = Field(
         20, ge=1, le=200, validation_alias=AliasChoices("ETOUR_BOOKING_CONCURRENCY")
     )
     booking_door: int = Field(
-        10, ge=1, le=1000, validation_alias=AliasChoices("ETOUR_BOOKING_DOOR")
+        20, ge=1, le=1000, validation_alias=AliasChoices("ETOUR_BOOKING_DOOR")
     )
     booking_backlog: int = Field(
-        200, ge=0, le=100_000, validation_alias=AliasChoices("ETOUR_BOOKING_BACKLOG")
+        1000, ge=0, le=100_000, validation_alias=AliasChoices("ETOUR_BOOKING_BACKLOG")
     )
     # Anti-scalping: reservations per account and per person (ID number) per visit day, booking
     # requests per account and per device a minute, minutes a hold keeps its places.

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from server import cache
 from server.clock import local_now
 from server.reservations.models import TimeSlot
 
@@ -35,11 +36,13 @@ _KEY = "release:slot:{}"
 _TRACKED = "release:slots"  # the ids of every slot with a mirror entry, for `repair`
 # A full slot's alternatives are advice (the booking checks again): seconds old is fine.
 ALTERNATIVES_TTL_SECONDS = 1
-# Places taken are told only once a slot has fewer left than this. The mirror is read only to
-# answer "fewer places left than a party" (a party or hold is at most 5 places), and an entry
-# left higher than the truth only ever says "maybe": so while a slot has room, a booking saves
-# the round trip; its last places are told one by one. Places given back are always told.
-EXACT_BELOW = 10
+# Places taken are told only once a slot has fewer left than this. An entry left higher than
+# the truth only ever says "maybe": so while a slot has room, a booking saves the round trip;
+# its last places are told one by one. Places given back are always told. A party or hold is
+# at most 5 places, but a refusal's suggestions show the places left in its alternatives from
+# these counts too (SHORTAGE_LUA): in a crowd, a slot goes from a hundred places to none in
+# well under a second.
+EXACT_BELOW = 100
 
 # Keep the newer revision: an update older than (or as old as) what is stored changes nothing.
 _PUBLISH = """
@@ -72,7 +75,8 @@ return {1, ''}
 
 _REMEMBER = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'alternatives', ARGV[1], 'alternatives_until', ARGV[2])
+redis.call('HSET', KEYS[1], 'alternatives', ARGV[1], 'alternatives_until', ARGV[2],
+  'alternative_ids', ARGV[3])
 return 1
 """
 
@@ -92,18 +96,45 @@ def entry_key(slot_id: int) -> str:
     return _KEY.format(slot_id)
 
 
-# What a sold-out check reads of an entry (HMGET), in this order, for `shortage_of`.
-ENTRY_FIELDS = ("left", "alternatives", "alternatives_until")
+# A sold-out check's read of a slot's entry, in one step: its places left, the alternatives kept
+# for it, how long they are fresh, and the places the mirror knows are left in each alternative
+# ('' where it has no entry: room to spare, as far as it knows), for `shortage_of`. The kept
+# alternatives are a second old at most, and a crowd books hundreds of places a second: in
+# bench/flash_crowd.py most visitors who took a kept suggestion were refused again, for slots
+# shown with a hundred places left. The mirror's own counts are current.
+# KEYS: the slot's entry. ARGV: the party (the alternatives' counts are read only if short).
+# Builds the alternatives' keys itself (on Redis Cluster they would need the entry's hash tag).
+SHORTAGE_LUA = """
+local function shortage(entry_key, party)
+  local entry = redis.call('HMGET', entry_key, 'left', 'alternatives', 'alternatives_until',
+    'alternative_ids')
+  if not entry[1] or tonumber(entry[1]) >= party then return false end
+  local lefts = {}
+  for id in string.gmatch(entry[4] or '', '[^,]+') do
+    lefts[#lefts + 1] = redis.call('HGET', 'ENTRY_PREFIX' .. id, 'left') or ''
+  end
+  return {entry[1], entry[2] or '', entry[3] or '', table.concat(lefts, ',')}
+end
+""".replace("ENTRY_PREFIX", _KEY.format(""))
+_SURELY_SHORT = SHORTAGE_LUA + "return shortage(KEYS[1], tonumber(ARGV[1]))"
 
 
-def shortage_of(entry: Sequence[str | None], places: int) -> Shortage | None:
-    """The shortage an entry's ENTRY_FIELDS say for a party of `places`, else None ("maybe")."""
-    left, alternatives, fresh_until = entry
-    if left is None or int(left) >= places:
+def shortage_of(found: Sequence[str] | None, places: int) -> Shortage | None:
+    """The shortage SHORTAGE_LUA found for a party of `places` (None: "maybe").
+
+    Each kept alternative shows the places the mirror knows are left in it, if fewer.
+    """
+    if not found:
         return None
-    if alternatives is None or float(fresh_until or 0) < time.time():
-        return Shortage(max(int(left), 0), None)
-    return Shortage(max(int(left), 0), json.loads(alternatives))
+    left, alternatives, fresh_until, lefts = found
+    remaining = max(int(left), 0)
+    if not alternatives or float(fresh_until or 0) < time.time():
+        return Shortage(remaining, None)
+    kept = json.loads(alternatives)
+    for alternative, known in zip(kept, lefts.split(","), strict=False):
+        if known:
+            alternative["remaining"] = max(min(alternative["remaining"], int(known)), 0)
+    return Shortage(remaining, kept)
 
 
 @dataclass(frozen=True)
@@ -120,9 +151,11 @@ class RemainingMirror:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._publish = redis.register_script(_PUBLISH)
+        # Told by every booking of a slot's last places: batched, as the door's checks are.
+        self._publish = cache.BatchedScript(redis, _PUBLISH)
         self._repair = redis.register_script(_REPAIR)
         self._remember = redis.register_script(_REMEMBER)
+        self._surely_short = redis.register_script(_SURELY_SHORT)
         # Entries found ahead of the database at the last repair: slot id -> their revision.
         self._ahead: dict[int, str] = {}
 
@@ -130,13 +163,13 @@ class RemainingMirror:
         """What the mirror knows of a slot with fewer than `places` left, else None ("maybe").
 
         None also when there is no entry or Redis is down. One round trip: the alternatives
-        kept for the slot (if still fresh) come with it.
+        kept for the slot (if still fresh) come with it, with the places left in them.
         """
         try:
-            entry = await self._redis.hmget(entry_key(slot_id), ENTRY_FIELDS)
+            found = await self._surely_short(keys=[entry_key(slot_id)], args=[places])
         except RedisError:
             return None
-        return shortage_of(entry, places)
+        return shortage_of(found, places)
 
     async def publish(self, places: SlotPlaces) -> None:
         """Tell the mirror what a committed change left; an older revision changes nothing."""
@@ -162,7 +195,11 @@ class RemainingMirror:
         with contextlib.suppress(RedisError):
             await self._remember(
                 keys=[entry_key(slot_id)],
-                args=[json.dumps(alternatives), time.time() + ALTERNATIVES_TTL_SECONDS],
+                args=[
+                    json.dumps(alternatives),
+                    time.time() + ALTERNATIVES_TTL_SECONDS,
+                    ",".join(str(alternative["slot_id"]) for alternative in alternatives),
+                ],
             )
 
     async def refresh(self, slot_ids: Iterable[int]) -> None:

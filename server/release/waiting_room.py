@@ -82,7 +82,7 @@ end
 # A request let through claims its Idempotency-Key as running; one queued, with its queue id
 # (a retry is told its place, until the drainer stores the outcome there); a refusal leaves it
 # free.
-# Answers: {3, limit, seconds left} over a rate; {4, mirror entry} short; {2} go ahead;
+# Answers: {3, limit, seconds left} over a rate; {4, shortage} short; {2} go ahead;
 # {0, queue id} already queued; {1, number, served, done lately} queued.
 # KEYS: queue, numbers, ticket, visitor, served, the slot's mirror entry, the Idempotency-Key's
 # record, then the rate counters (ARGV[7] of them).
@@ -92,6 +92,7 @@ end
 _CHECK_IN = (
     ratelimit.COUNT_REQUESTS_LUA
     + _DONE_LATELY_LUA
+    + mirror.SHORTAGE_LUA
     + """
 local claim = ARGV[9]
 if claim ~= '' then
@@ -103,8 +104,8 @@ local over, left = count_requests(8, rates, 11, tonumber(ARGV[8]))
 if over > 0 then return {3, over, left} end
 local party = tonumber(ARGV[6])
 if party > 0 then
-  local entry = redis.call('HMGET', KEYS[6], ENTRY_FIELDS)
-  if entry[1] and tonumber(entry[1]) < party then return {4, entry[1], entry[2], entry[3]} end
+  local short = shortage(KEYS[6], party)
+  if short then return {4, short[1], short[2], short[3], short[4]} end
 end
 local queue_now = ARGV[5] ~= '0' or redis.call('LLEN', KEYS[1]) > 0
 if queue_now and not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'EX', ARGV[4]) then
@@ -126,9 +127,7 @@ if redis.call('RPUSH', KEYS[1], ARGV[1]) == 1 then
   redis.call('PUBLISH', 'WORK_CHANNEL', '')  -- the queue had been empty: wake every process
 end
 return {1, number, tonumber(redis.call('GET', KEYS[5]) or '0'), done_lately()}
-""".replace("ENTRY_FIELDS", ", ".join(f"'{field}'" for field in mirror.ENTRY_FIELDS)).replace(
-        "WORK_CHANNEL", _WORK_CHANNEL
-    )
+""".replace("WORK_CHANNEL", _WORK_CHANNEL)
 )
 
 # A queued request's state, with the queue's progress, in one round trip. KEYS: ticket, served.

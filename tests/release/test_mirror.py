@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from factories import make_reservable_venue, make_slot, make_staff_token, make_visitor_token, people
 
 from release.steps import bearer, book
+from server.release import mirror as mirror_module
 from server.release.mirror import EXACT_BELOW, SlotPlaces, entry_key
 from server.reservations import service as reservations
 from server.reservations.models import TimeSlot
@@ -48,6 +51,34 @@ async def test_a_full_slot_is_refused_from_the_mirror_without_touching_the_datab
         assert refusal["code"] == "slot_full" and refusal["remaining"] == 0
         assert [s["start"] for s in refusal["suggestions"]] == ["12:00"]
     assert (await TimeSlot.get(id=slot.id)).booked == 3
+
+
+async def test_a_kept_alternative_shows_the_places_the_mirror_knows_are_left(server, monkeypatch):
+    # Kept for a minute here (a second in service): the refusals below must use the kept list.
+    monkeypatch.setattr(mirror_module, "ALTERNATIVES_TTL_SECONDS", 60)
+    venue = await make_reservable_venue()
+    full = await make_slot(venue, capacity=1)
+    nearly = await make_slot(venue, starts=time(12), ends=time(14), capacity=4)
+    roomy = await make_slot(venue, starts=time(14), ends=time(16), capacity=EXACT_BELOW + 5)
+    await fill(server, full.id, 1)
+    _, token = await make_visitor_token(server.app)
+    first = await book(server.client, token, full.id, people(1, first_sequence=50))
+    shown = {s["slot_id"]: s["remaining"] for s in first.json()["error"]["suggestions"]}
+    assert shown == {nearly.id: 4, roomy.id: EXACT_BELOW + 5}
+    # The nearest alternative fills up to its last place after its count was kept ...
+    await fill(server, nearly.id, 3, first_sequence=200)
+
+    async def no_database(*args, **kwargs):
+        raise AssertionError("the fast sold-out path read the database")
+
+    monkeypatch.setattr(reservations, "bookable_slot", no_database)
+    monkeypatch.setattr(reservations, "suggest_slots", no_database)
+    # ... so a party of one is shown its one place left, and a party of two is not sent there.
+    one = await book(server.client, token, full.id, people(1, first_sequence=60))
+    shown = {s["slot_id"]: s["remaining"] for s in one.json()["error"]["suggestions"]}
+    assert shown == {nearly.id: 1, roomy.id: EXACT_BELOW + 5}
+    two = await book(server.client, token, full.id, people(2, first_sequence=70))
+    assert [s["slot_id"] for s in two.json()["error"]["suggestions"]] == [roomy.id]
 
 
 async def test_a_cancellation_reopens_the_slot_at_once(server):
