@@ -15,8 +15,8 @@ from sanic_ext.extensions.openapi import openapi
 from server import errors
 from server.accounts import service as accounts
 from server.accounts.models import Role
+from server.signing import SESSION_PURPOSE
 
-SESSION_PURPOSE = "session"
 VISITOR = "visitor"  # the role name a visitor's token carries; staff carry a Role value
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
@@ -52,8 +52,8 @@ async def _principal_from(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise errors.AuthRequired()
-    # Remembered: a session token comes with every request, and its signature check (Ed25519)
-    # was a tenth of a gate scan's CPU time.
+    # Remembered: a session token comes with every request (its HMAC check is cheap, but the
+    # claims' decoding is not free either).
     claims = request.app.ctx.signer.verify(
         token.strip(), purpose=SESSION_PURPOSE, now=time.time(), remember=True
     )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from types import SimpleNamespace
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from server import errors
 from server.accounts import errors as account_errors
@@ -245,3 +248,24 @@ async def test_an_account_disabled_by_another_process_is_refused_within_seconds(
     await asyncio.sleep(0.25)
     with pytest.raises(account_errors.AccountDisabled):
         await active_staff.ensure(admin.user_id)
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_a_session_token_is_checked_by_this_service_alone_and_a_ticket_by_its_public_key():
+    # Session tokens: HMAC, which only the servers' secret checks (a gate's public key cannot).
+    session = SIGNER.sign(purpose="session", claims={"uid": 7}, ttl_seconds=60, now=time.time())
+    body, _, signature = session.partition(".")
+    public_key = Ed25519PublicKey.from_public_bytes(_b64decode(SIGNER.public_key_b64))
+    with pytest.raises(InvalidSignature):
+        public_key.verify(_b64decode(signature), f"session.{body}".encode())
+    # Ticket QR texts: Ed25519, which a gate device checks offline with the public key.
+    ticket = SIGNER.sign(purpose="ticket", claims={"t": 1}, ttl_seconds=60, now=time.time())
+    body, _, signature = ticket.partition(".")
+    public_key.verify(_b64decode(signature), f"ticket.{body}".encode())
+    # And a ticket's token is no session token.
+    swapped = SIGNER.sign(purpose="ticket", claims={"uid": 7}, ttl_seconds=60, now=time.time())
+    with pytest.raises(errors.TokenInvalid):
+        SIGNER.verify(swapped, purpose="session", now=time.time())
