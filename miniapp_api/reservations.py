@@ -18,6 +18,7 @@ from server.errors import AppError, InvalidInput, ServiceUnavailable
 from server.http import body, error_body, language_of, parse_body
 from server.idempotency import Answer
 from server.release import limits
+from server.release.errors import SoldOutWhileWaiting
 from server.release.mirror import Shortage
 from server.release.waiting_room import LONGEST_WAIT_SECONDS, QueuePlace, Replay, WaitingRoom
 from server.reservations import service as reservations
@@ -57,6 +58,33 @@ async def _reserve(
         cipher=app.ctx.cipher,
         idempotency=idempotency,
     )
+
+
+async def _book_in_turn(
+    app: Sanic, *, visitor_id: int, booking: ReservationIn, idempotency: tuple[str, str] | None
+) -> Reservation:
+    """Book at this process's next booking place; refused at once instead if the slot sells out
+    while the booking waits for it (a refusal takes no booking place)."""
+    party = len(booking.visitors) if booking.hold_id is None else 0  # a hold's places are its own
+    while True:
+        try:
+            async with app.ctx.waiting_room.turn(slot_id=booking.slot_id, party=party) as waited:
+                # Checked at the door a moment ago. One that waited here for its place is
+                # checked again: the watcher reads the mirror only every tenth of a second, and
+                # the mirror's refusal costs a round trip to Redis where the database's costs a
+                # booking place.
+                return await _reserve(
+                    app,
+                    visitor_id=visitor_id,
+                    booking=booking,
+                    idempotency=idempotency,
+                    sold_out_checked=not waited,
+                )
+        except SoldOutWhileWaiting:
+            # SlotFull with its alternatives; if places came back meanwhile, it waits again.
+            await reservations.refuse_if_sold_out(
+                slot_id=booking.slot_id, party=party, now=local_now()
+            )
 
 
 async def _replay(
@@ -148,17 +176,12 @@ async def create_reservation(request: Request) -> HTTPResponse:
     applied: dict[str, str] = {}  # the `Prefer` header's preferences this answer followed
 
     async def book() -> Answer:
-        async with room.turn() as waited:
-            # Checked at the door a moment ago. One that waited here for its place is checked
-            # again: in a crowd it waits long enough for its slot to sell out, and the mirror's
-            # refusal costs a round trip to Redis where the database's costs a booking place.
-            reservation = await _reserve(
-                app,
-                visitor_id=visitor_id,
-                booking=booking,
-                idempotency=None if key is None else (key, fingerprint),
-                sold_out_checked=not waited,
-            )
+        reservation = await _book_in_turn(
+            app,
+            visitor_id=visitor_id,
+            booking=booking,
+            idempotency=None if key is None else (key, fingerprint),
+        )
         # Shaped (its QR codes signed) once the booking place is free for the next booking.
         return 201, _answer(app, language, reservation)
 
@@ -238,15 +261,13 @@ async def book_queued(app: Sanic, queued: dict) -> Answer:
             await reservations.refuse_if_sold_out(
                 slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
             )
-        async with app.ctx.waiting_room.turn() as waited:
-            reservation = await _reserve(
-                app,
-                visitor_id=visitor_id,
-                booking=booking,
-                idempotency=None if key is None else (key, queued["fingerprint"]),
-                sold_out_checked=not waited,  # as a direct booking's, in create_reservation
-            )
-        outcome = 201, _answer(app, language, reservation)  # as there, after the turn
+        reservation = await _book_in_turn(
+            app,
+            visitor_id=visitor_id,
+            booking=booking,
+            idempotency=None if key is None else (key, queued["fingerprint"]),
+        )
+        outcome = 201, _answer(app, language, reservation)  # as a direct booking's, after its turn
     except AppError as refusal:
         outcome = refusal.status, error_body(refusal, language)
     except Exception as problem:

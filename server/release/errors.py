@@ -54,3 +54,8 @@ class AlreadyQueued(AppError):
 class QueueTicketNotFound(AppError):
     code = "queue_ticket_not_found"
     status = 404
+
+
+class SoldOutWhileWaiting(Exception):
+    """A booking's slot sold out while it waited for its turn (as the mirror says): refuse it
+    now, without a booking place. Never reaches a client: the caller answers slot_full."""

@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 from server import cache, idempotency, ratelimit
 from server.background import stop_if_cancelled
 from server.release import mirror
-from server.release.errors import AlreadyQueued, QueueTicketNotFound
+from server.release.errors import AlreadyQueued, QueueTicketNotFound, SoldOutWhileWaiting
 from server.release.mirror import Shortage
 
 log = logging.getLogger("etour.release.waiting_room")
@@ -260,19 +260,51 @@ class WaitingRoom:
             yield
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[bool]:
+    async def turn(self, *, slot_id: int = 0, party: int = 0) -> AsyncIterator[bool]:
         """Wait for one of this process's booking places, and hold it; whether it had to wait
-        (what the caller checked before may have changed meanwhile)."""
+        (what the caller checked before may have changed meanwhile).
+
+        With a `slot_id` and `party`, SoldOutWhileWaiting instead if the mirror says the slot
+        is short for the party while it waits: its refusal need not wait for a booking place.
+        """
         waited = self._permits.locked()
         self._waiting_here += 1
         try:
-            await self._permits.acquire()
+            if waited and party > 0 and self._book is not None:
+                await self._acquire_unless_short(mirror.entry_key(slot_id), party)
+            else:
+                await self._permits.acquire()
         finally:
             self._waiting_here -= 1
         try:
             yield waited
         finally:
             self._permits.release()
+
+    async def _acquire_unless_short(self, entry: str, party: int) -> None:
+        # In a crowd a booking waits here long enough for its slot to sell out, and in the tail
+        # of bench/flash_crowd.py's crowd most booking places went to refusing such bookings at
+        # their turn: the watcher wakes them, as it wakes the long polls of queued ones.
+        short = asyncio.get_running_loop().create_future()
+        key = f"turn:{id(short)}"
+        self._watched.setdefault(entry, {})[key] = (party, short)
+        acquiring = asyncio.ensure_future(self._permits.acquire())
+        try:
+            await asyncio.wait({acquiring, short}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            acquiring.cancel()
+            if acquiring.done() and not acquiring.cancelled():
+                self._permits.release()  # got it just as the caller gave up
+            raise
+        finally:
+            watched = self._watched.get(entry)
+            if watched is not None:
+                watched.pop(key, None)
+                if not watched:
+                    self._watched.pop(entry, None)
+        acquiring.cancel()  # no-op if it got its permit (the caller then books, checked again)
+        if not await _acquired(acquiring):
+            raise SoldOutWhileWaiting()
 
     async def check_in(
         self,
@@ -574,6 +606,16 @@ class WaitingRoom:
             pipe.publish(_DONE_CHANNEL, f"{queue_id} {status} {answer_json}")
             await pipe.execute()
         return status, answer
+
+
+async def _acquired(acquiring: asyncio.Future) -> bool:
+    """Whether a semaphore's acquire, cancelled when the slot was found short, got its permit
+    all the same (the caller then holds it): it had, if it finished without being cancelled."""
+    try:
+        await acquiring
+    except asyncio.CancelledError:
+        return False
+    return True
 
 
 def _done(queue_id: str, http_status: int, answer: dict[str, Any]) -> dict[str, Any]:

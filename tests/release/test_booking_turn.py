@@ -75,3 +75,27 @@ async def test_a_booking_that_waited_for_a_slot_with_room_is_made(server, databa
     # then refuses as "stale", and the booking plans again).
     assert database_bookings and set(database_bookings) == {slot.id}
     assert await Reservation.filter(slot_id=slot.id).count() == 1
+
+
+async def test_a_waiting_booking_whose_slot_sells_out_is_refused_before_its_turn(
+    server, database_bookings
+):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=2)
+    _, token = await make_visitor_token(server.app)
+    room = server.app.ctx.waiting_room
+    async with room.turn():  # the one booking place stays taken throughout
+        booking = asyncio.create_task(book(server.client, token, slot.id, people(1)))
+
+        async def waits_for_the_place() -> bool:
+            return room._waiting_here == 1
+
+        await eventually(waits_for_the_place)
+        await TimeSlot.filter(id=slot.id).update(booked=2, revision=F("revision") + 1)
+        await runtime.current().refresh(slot.id)
+        # Answered while the place is still taken: the watcher read the mirror.
+        answer = await asyncio.wait_for(booking, timeout=5)
+        assert room._waiting_here == 0
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"]["code"] == "slot_full"
+    assert database_bookings == []
