@@ -101,9 +101,9 @@ def entry_key(slot_id: int) -> str:
 # ('' where it has no entry: room to spare, as far as it knows), for `shortage_of`. The kept
 # alternatives are a second old at most, and a crowd books hundreds of places a second: in
 # bench/flash_crowd.py most visitors who took a kept suggestion were refused again, for slots
-# shown with a hundred places left. The mirror's own counts are current.
-# KEYS: the slot's entry. ARGV: the party (the alternatives' counts are read only if short).
-# Builds the alternatives' keys itself (on Redis Cluster they would need the entry's hash tag).
+# shown with a hundred places left. The mirror's own counts are current. `shortage` returns
+# false unless the slot is short for the party (the alternatives' counts are read only then).
+# It builds the alternatives' keys itself (on Redis Cluster they would need the entry's tag).
 SHORTAGE_LUA = """
 local function shortage(entry_key, party)
   local entry = redis.call('HMGET', entry_key, 'left', 'alternatives', 'alternatives_until',
@@ -116,6 +116,7 @@ local function shortage(entry_key, party)
   return {entry[1], entry[2] or '', entry[3] or '', table.concat(lefts, ',')}
 end
 """.replace("ENTRY_PREFIX", _KEY.format(""))
+# KEYS: the slot's entry. ARGV: the party.
 _SURELY_SHORT = SHORTAGE_LUA + "return shortage(KEYS[1], tonumber(ARGV[1]))"
 
 
