@@ -152,11 +152,12 @@ class RemainingMirror:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        # Told by every booking of a slot's last places: batched, as the door's checks are.
+        # Told by every booking of a slot's last places, and read by every booking that waited
+        # for its turn: batched, as the door's checks are.
         self._publish = cache.BatchedScript(redis, _PUBLISH)
+        self._surely_short = cache.BatchedScript(redis, _SURELY_SHORT)
         self._repair = redis.register_script(_REPAIR)
         self._remember = redis.register_script(_REMEMBER)
-        self._surely_short = redis.register_script(_SURELY_SHORT)
         # Entries found ahead of the database at the last repair: slot id -> their revision.
         self._ahead: dict[int, str] = {}
 

@@ -7,9 +7,10 @@ import asyncio
 import pytest
 from conftest import BACKEND, TEST_REDIS_URL
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.connection import Connection
 from redis.exceptions import ResponseError
 
-from server.cache import BatchedScript
+from server.cache import BatchedScript, packed
 
 pytestmark = pytest.mark.skipif(
     BACKEND != "services", reason="batches go to a real Redis (embedded: redis-py's path)"
@@ -101,3 +102,11 @@ async def test_a_connection_redis_dropped_is_replaced_and_the_calls_answered(red
     finally:
         await other.aclose()
     assert await append(["door-test"], [2]) == ["door-test", "2"]
+
+
+def test_commands_are_packed_as_redis_py_packs_them():
+    commands = [
+        ("EVALSHA", "f" * 40, 2, "release:{wr}:queue", "release:slot:7", 0, -3, 1.5, 1e-7),
+        ("EVALSHA", "f" * 40, 0, "游客 ✓", b"\x00raw\r\n", ""),
+    ]
+    assert packed(commands) == b"".join(Connection().pack_commands(commands))
