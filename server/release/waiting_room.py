@@ -243,7 +243,8 @@ class WaitingRoom:
         self._work_seen = asyncio.Event()
         # Long polls of this process waiting for an outcome, by queue id.
         self._waiters: dict[str, set[asyncio.Future]] = {}
-        # The same waits by the slot they want (its mirror entry): queue id -> (party, wake-up).
+        # Waits the watcher ends when their slot is short, by the slot they want (its mirror
+        # entry): a long poll's queue id, or a booking's "turn:..." -> (party, wake-up).
         self._watched: dict[str, dict[str, tuple[int, asyncio.Future]]] = {}
 
     def _full_here(self) -> bool:
@@ -287,7 +288,7 @@ class WaitingRoom:
         # their turn: the watcher wakes them, as it wakes the long polls of queued ones.
         short = asyncio.get_running_loop().create_future()
         key = f"turn:{id(short)}"
-        self._watched.setdefault(entry, {})[key] = (party, short)
+        self._watch_slot(entry, key, party, short)
         acquiring = asyncio.ensure_future(self._permits.acquire())
         try:
             await asyncio.wait({acquiring, short}, return_when=asyncio.FIRST_COMPLETED)
@@ -297,11 +298,7 @@ class WaitingRoom:
                 self._permits.release()  # got it just as the caller gave up
             raise
         finally:
-            watched = self._watched.get(entry)
-            if watched is not None:
-                watched.pop(key, None)
-                if not watched:
-                    self._watched.pop(entry, None)
+            self._unwatch(entry, key)
         acquiring.cancel()  # no-op if it got its permit (the caller then books, checked again)
         if not await _acquired(acquiring):
             raise SoldOutWhileWaiting()
@@ -399,7 +396,7 @@ class WaitingRoom:
             if answer["status"] != "waiting":
                 return answer
             if party > 0 and self._book is not None:
-                self._watched.setdefault(entry, {})[queue_id] = (party, outcome)
+                self._watch_slot(entry, queue_id, party, outcome)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout_at(deadline):
                     told = await outcome
@@ -424,11 +421,18 @@ class WaitingRoom:
             waiters.difference_update(mine)
             if not waiters:
                 self._waiters.pop(queue_id, None)
-            watched = self._watched.get(entry)
-            if watched is not None:
-                watched.pop(queue_id, None)
-                if not watched:
-                    self._watched.pop(entry, None)
+            self._unwatch(entry, queue_id)
+
+    def _watch_slot(self, entry: str, key: str, party: int, wake: asyncio.Future) -> None:
+        # Woken (_SLOT_SHORT) by the watcher once the mirror `entry` has fewer than `party` left.
+        self._watched.setdefault(entry, {})[key] = (party, wake)
+
+    def _unwatch(self, entry: str, key: str) -> None:
+        watched = self._watched.get(entry)
+        if watched is not None:
+            watched.pop(key, None)
+            if not watched:
+                self._watched.pop(entry, None)
 
     async def _serve_out_of_turn(self, queue_id: str, entry: str) -> dict[str, Any] | None:
         """Serve a waiting request now if the mirror `entry` says its slot is short for its
@@ -461,9 +465,9 @@ class WaitingRoom:
                 continue  # Redis away: they wait their turn
             for entry, left in zip(entries, lefts, strict=True):
                 waiting = self._watched.get(entry, {})
-                for queue_id, (party, wake) in list(waiting.items()):
+                for key, (party, wake) in list(waiting.items()):
                     if left is not None and int(left) < party:
-                        del waiting[queue_id]
+                        del waiting[key]
                         if not wake.done():
                             wake.set_result(_SLOT_SHORT)
 
