@@ -5,8 +5,8 @@ Usage: .venv/bin/python bench/door_calls.py [--checks N] [--rounds R] [--redis-u
 Every booking request of a crowd passes the door: `WaitingRoom.check_in`, one Lua script that
 counts the rates, reads the slot's mirror entry and queues when needed. This runs N checks of a
 sold-out slot (the crowd's most common answer) through a real `WaitingRoom` on the Redis of this
-machine (db 4, flushed), `door` checks at a time (1, and the servers' default 10), two ways in
-each round, back to back:
+machine (db 4, flushed), `door` checks at a time (1 and 10; the servers' door lets in 20), two
+ways in each round, back to back:
 1. baseline: the script called through redis-py's general command path, one round trip each
    (what the door did before);
 2. batched: the door's `BatchedScript`, which sends the checks made while a batch is on its way

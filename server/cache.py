@@ -60,7 +60,8 @@ class BatchedScript:
     busy event loop), and redis-py's general command path (its retry wrapper, argument
     filtering, pool bookkeeping) cost a sixth of a sold-out answer's CPU. Ten checks at a time,
     a batched check takes under half the CPU (bench/door_calls.py); alone, about as much. The
-    mirror's updates go the same way. The embedded Redis takes the general path.
+    mirror's updates and sold-out reads go the same way. The embedded Redis takes the general
+    path.
     """
 
     def __init__(self, redis: Redis, script: str, *, most: int = 100) -> None:
