@@ -618,6 +618,8 @@ async def _acquired(acquiring: asyncio.Future) -> bool:
     try:
         await acquiring
     except asyncio.CancelledError:
+        if asyncio.current_task().cancelling():
+            raise  # the caller itself was cancelled meanwhile: not a refusal
         return False
     return True
 
