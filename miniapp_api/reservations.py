@@ -60,12 +60,18 @@ async def _reserve(
     )
 
 
+def _places_to_check(booking: ReservationIn) -> int:
+    """The party a sold-out check asks room for: none for a hold's booking (its places are the
+    visitor's already)."""
+    return len(booking.visitors) if booking.hold_id is None else 0
+
+
 async def _book_in_turn(
     app: Sanic, *, visitor_id: int, booking: ReservationIn, idempotency: tuple[str, str] | None
 ) -> Reservation:
     """Book at this process's next booking place; refused at once instead if the slot sells out
     while the booking waits for it (a refusal takes no booking place)."""
-    party = len(booking.visitors) if booking.hold_id is None else 0  # a hold's places are its own
+    party = _places_to_check(booking)
     while True:
         try:
             async with app.ctx.waiting_room.turn(slot_id=booking.slot_id, party=party) as waited:
@@ -206,8 +212,7 @@ async def create_reservation(request: Request) -> HTTPResponse:
                 rates=booking_rates(request),
                 rate_window=limits.BOOKING_RATE_WINDOW_SECONDS,
                 slot_id=booking.slot_id,
-                # A hold's places are the visitor's already: no sold-out check.
-                party=len(booking.visitors) if booking.hold_id is None else 0,
+                party=_places_to_check(booking),
                 claim=None
                 if key is None
                 else (idempotency.record_key(scope, key), idempotency.running_record(fingerprint)),
