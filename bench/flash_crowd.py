@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python bench/flash_crowd.py [--visitors N] [--places P] [--seconds S]
        [--connections C] [--poll-connections L] [--baseline-workers W] [--rounds R]
+       [--other-slots]
 
 Two `etour serve` processes on PostgreSQL (database etour_bench_flash, created and dropped) and
 Redis (db 3, flushed), R rounds (3) of three phases on the same servers, each round on releases
@@ -12,7 +13,9 @@ of its own; the targets are judged on the median of the rounds' ratios:
    the first 10 s. Each sends one booking (a party of 1-4, most wanting the morning slots) with
    `Prefer: wait=25`, so a queued one is answered with its outcome (or 202 when the wait ran
    out: then long polls, over up to L more connections per process), and on "slot full" takes
-   the first suggested slot, up to 3 times, as a visitor who wants to go that day does.
+   the first suggested slot, up to 3 times, as a visitor who wants to go that day does. With
+   `--other-slots` each booking names the day's other slots as well (服从调剂): the server
+   books it in one with room, and the visitor sends one request where it would send up to four.
    Bookings go over C keep-alive connections per process;
 3. the sold-out burst: as many booking attempts again, closed loop over the same connections,
    for the sold-out release: how fast "no places left" is answered.
@@ -106,6 +109,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--baseline-workers", type=int, default=100, help="no-crowd bookers")
     parser.add_argument(
         "--rounds", type=int, default=3, help="baseline, crowd and burst, each on new releases"
+    )
+    parser.add_argument(
+        "--other-slots",
+        action="store_true",
+        help="each visitor names the day's other slots as well (服从调剂: one request, where a "
+        "visitor of one slot takes suggestions)",
     )
     add_store_arguments(parser, database=BENCH_DATABASE, redis_db=3)
     args = parser.parse_args(argv)
@@ -311,21 +320,27 @@ class Connections:
 class Visitors:
     """How one visitor of a release behaves: book, follow the queue, take suggestions."""
 
-    def __init__(self, release: Release, connections: Connections, tally: Tally) -> None:
+    def __init__(
+        self, release: Release, connections: Connections, tally: Tally, *, other_slots: bool
+    ) -> None:
         self.release, self.connections, self.tally = release, connections, tally
+        self.other_slots = other_slots
         self.started = time.perf_counter()
         tally.started_unix = time.time()
 
     def booking(self, n: int, slot_id: int, rng: random.Random) -> dict:
         size = rng.choices(PARTY_SIZES, PARTY_WEIGHTS)[0]
         first = MAX_PARTY * n
-        return {
+        body = {
             "slot_id": slot_id,
             "visitors": [
                 {"name": f"游客{n}-{k}", "id_number": self.release.id_numbers[first + k]}
                 for k in range(size)
             ],
         }
+        if self.other_slots:  # 服从调剂: the day's other slots will do too
+            body["other_slot_ids"] = [s for s in self.release.slot_ids if s != slot_id]
+        return body
 
     async def visit(self, n: int, rng: random.Random) -> None:
         """Visitor `n` tries for a place until booked, sold out, or an error."""
@@ -366,6 +381,10 @@ class Visitors:
             suggestions = error.get("suggestions") or []
             if suggestions_left and suggestions:
                 retry = {**body, "slot_id": suggestions[0]["slot_id"]}
+                if "other_slot_ids" in body:  # (only the next day's: the day's had no room)
+                    retry["other_slot_ids"] = [
+                        s for s in body["other_slot_ids"] if s != retry["slot_id"]
+                    ]
                 return await self._try(n, retry, headers, suggestions_left - 1)
             return "sold out"
         self.tally.errors[kind] += 1
@@ -396,10 +415,12 @@ class Visitors:
         return f"{kind}, queued" if queued and status != 202 else kind
 
 
-async def baseline_phase(release: Release, connections: Connections, workers: int) -> Tally:
+async def baseline_phase(
+    release: Release, connections: Connections, workers: int, *, other_slots: bool
+) -> Tally:
     """Every visitor of the release books in turn, `workers` at a time (it sells out on the way)."""
     tally = Tally()
-    visitors = Visitors(release, connections, tally)
+    visitors = Visitors(release, connections, tally, other_slots=other_slots)
     rng = random.Random(SEED + 1)
     numbers = iter(range(len(release.tokens)))
 
@@ -414,11 +435,16 @@ async def baseline_phase(release: Release, connections: Connections, workers: in
 
 
 async def crowd_phase(
-    release: Release, connections: Connections, seconds: float, visitors_count: int
+    release: Release,
+    connections: Connections,
+    seconds: float,
+    visitors_count: int,
+    *,
+    other_slots: bool,
 ) -> Tally:
     """`visitors_count` visitors arriving within `seconds`, half in the first 10 s."""
     tally = Tally()
-    visitors = Visitors(release, connections, tally)
+    visitors = Visitors(release, connections, tally, other_slots=other_slots)
     rng = random.Random(SEED)
     front = visitors_count // 2
     arrivals = sorted(
@@ -440,11 +466,11 @@ async def crowd_phase(
 
 
 async def sold_out_phase(
-    release: Release, connections: Connections, attempts: int, workers: int
+    release: Release, connections: Connections, attempts: int, workers: int, *, other_slots: bool
 ) -> Tally:
     """`attempts` bookings of the sold-out release, closed loop: the fast refusal's rate."""
     tally = Tally()
-    visitors = Visitors(release, connections, tally)
+    visitors = Visitors(release, connections, tally, other_slots=other_slots)
     rng = random.Random(SEED + 2)
     numbers = iter(range(attempts))
 
@@ -588,7 +614,10 @@ async def run_phases(
             await connections.warm()
             with CpuMeter(servers.pids()) as cpu:
                 baseline = await baseline_phase(
-                    release["baseline"], connections, args.baseline_workers
+                    release["baseline"],
+                    connections,
+                    args.baseline_workers,
+                    other_slots=args.other_slots,
                 )
             baseline.cpu_seconds = cpu.seconds
             print(f"round {number}: crowd: {args.visitors} visitors within {args.seconds:.0f} s"
@@ -596,14 +625,22 @@ async def run_phases(
             await connections.warm()
             with CpuMeter(servers.pids()) as cpu:
                 crowd = await crowd_phase(
-                    release["crowd"], connections, args.seconds, args.visitors
+                    release["crowd"],
+                    connections,
+                    args.seconds,
+                    args.visitors,
+                    other_slots=args.other_slots,
                 )
             crowd.cpu_seconds = cpu.seconds
             print(f"round {number}: sold-out burst ...", flush=True)
             await connections.warm()
             with CpuMeter(servers.pids()) as cpu:
                 sold_out = await sold_out_phase(
-                    release["crowd"], connections, args.visitors, 2 * args.connections
+                    release["crowd"],
+                    connections,
+                    args.visitors,
+                    2 * args.connections,
+                    other_slots=args.other_slots,
                 )
             sold_out.cpu_seconds = cpu.seconds
             rounds.append(Round(baseline, crowd, sold_out))
@@ -733,7 +770,12 @@ def results_body(results: Results, args: argparse.Namespace, at: datetime) -> st
         len(values) for kind, values in crowd.latencies_ms.items() if kind.endswith(", queued")
     )
     bucket = max(TIMELINE_BUCKET_SECONDS, sold_out_after(crowd.told) / TIMELINE_BUCKETS)
-    return f"""## {BENCH_NAME}: {args.visitors} visitors within {args.seconds:.0f} s for \
+    others_named, refused = (
+        (" and naming the day's other slots too (服从调剂: booked in one with room)", "refused")
+        if args.other_slots
+        else ("", "the slot is full")
+    )
+    return f"""## {section_name(args)}: {args.visitors} visitors within {args.seconds:.0f} s for \
 {args.places} places
 
 - date (UTC): {at:%Y-%m-%d %H:%M}
@@ -752,9 +794,9 @@ the median round (round {shown})
 - phases: (1) baseline: a release of {args.places} places in 8 slots, booked by \
 {args.baseline_workers} visitors at a time until sold out; (2) the crowd: another release of \
 {args.places} places, {args.visitors} visitors arriving within {args.seconds:.0f} s (half in \
-the first 10 s), each booking a party of 1-4 for their preferred slot, following the waiting \
-room when queued, taking the first suggestion (up to {SUGGESTIONS_TAKEN} times) when the slot \
-is full; (3) the sold-out \
+the first 10 s), each booking a party of 1-4 for their preferred slot{others_named}, \
+following the waiting room when queued, taking the first suggestion (up to \
+{SUGGESTIONS_TAKEN} times) when {refused}; (3) the sold-out \
 burst: {args.visitors} more booking attempts for the sold-out release, closed loop
 - checked: every request answered 201 or 409 slot_full, at once or after the queue (or 202, \
 then an outcome); the database \
@@ -811,8 +853,13 @@ def main(argv: list[str] | None = None) -> int:
     print(body)
     problems = results.problems()
     if problems:
-        return results_unchanged(BENCH_NAME, str(problems))
-    return record_results(BENCH_NAME, body)
+        return results_unchanged(section_name(args), str(problems))
+    return record_results(section_name(args), body)
+
+
+def section_name(args: argparse.Namespace) -> str:
+    """The run's section of RESULTS.md: the crowd that names other slots has its own."""
+    return f"{BENCH_NAME}_other_slots" if args.other_slots else BENCH_NAME
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, json
@@ -22,12 +24,22 @@ from server.release.errors import SoldOutWhileWaiting
 from server.release.mirror import Shortage
 from server.release.waiting_room import LONGEST_WAIT_SECONDS, QueuePlace, Replay, WaitingRoom
 from server.reservations import service as reservations
-from server.reservations.errors import IdempotencyInProgress
+from server.reservations.errors import (
+    BookingNotOpen,
+    IdempotencyInProgress,
+    NotReservable,
+    SlotFull,
+    SlotNotFound,
+    SlotPast,
+    VenueClosed,
+)
 from server.reservations.models import Reservation
 from server.reservations.schemas import ReservationIn, ReservationOut, reservation_out
 from server.tickets import service as tickets
 
 log = logging.getLogger("etour.reservations")
+Tried = TypeVar("Tried")
+DoorEntry = QueuePlace | Replay | None  # what the door's checks let through
 bp = Blueprint("reservations", url_prefix="/reservations")
 _ANSWER = {"application/json": ReservationOut.model_json_schema()}
 
@@ -89,8 +101,92 @@ async def _book_in_turn(
         except SoldOutWhileWaiting:
             # SlotFull with its alternatives; if places came back meanwhile, it waits again.
             await reservations.refuse_if_sold_out(
-                slot_id=booking.slot_id, party=party, now=local_now()
+                slot_id=booking.slot_id,
+                party=party,
+                now=local_now(),
+                others=booking.other_slot_ids,
             )
+
+
+async def _other_slot(
+    booking: ReservationIn, others_left: dict[int, int | None] | None
+) -> ReservationIn | None:
+    """The booking moved on to another slot its visitor would also take (服从调剂): one the
+    mirror does not know is short for the party (`others_left` if told, else read); None if
+    there is none. The slot moved to is no longer among the others: each is tried once."""
+    others = booking.other_slot_ids
+    if not others:
+        return None
+    lefts = others_left or await reservations.places_left(others)
+    chosen = reservations.other_slot_with_room(lefts, len(booking.visitors))
+    if chosen is None:
+        return None
+    return booking.model_copy(
+        update={"slot_id": chosen, "other_slot_ids": [s for s in others if s != chosen]}
+    )
+
+
+# A slot's own refusals, whatever the party: one named among the others that meets one of these
+# (gone, over, not open) is passed over like a full one.
+_SLOT_UNAVAILABLE = (SlotNotFound, SlotPast, VenueClosed, NotReservable, BookingNotOpen)
+
+
+async def _in_other_slots(
+    booking: ReservationIn, attempt: Callable[[ReservationIn], Awaitable[Tried]], *, asked: int
+) -> Tried:
+    """`attempt` the booking; refused for want of places, again in another slot the visitor
+    would also take, until one is not refused or each is. The answer stays about slot `asked`,
+    the one the visitor asked for: its refusal, or the last SlotFull of the others."""
+    refusal: SlotFull | None = None
+    while True:
+        told = None
+        try:
+            return await attempt(booking)
+        except SlotFull as full:
+            # The places left in the others come with the mirror's refusal (the database's
+            # has none: they are read then).
+            refusal, told = full, full.params.get("others_left")
+        except _SLOT_UNAVAILABLE:
+            if booking.slot_id == asked:
+                raise
+        moved = await _other_slot(booking, told)
+        if moved is not None:
+            booking = moved
+        elif refusal is not None:
+            raise refusal
+        else:
+            # Moved on at the door, and none of the others could be booked: the slot asked
+            # for once more (its places may have come back; else its refusal is the answer).
+            booking = booking.model_copy(update={"slot_id": asked, "other_slot_ids": []})
+
+
+async def _book_accepting_others(
+    app: Sanic,
+    *,
+    visitor_id: int,
+    booking: ReservationIn,
+    idempotency: tuple[str, str] | None,
+    asked: int,
+    checked_at_door: bool,
+) -> Reservation:
+    """Book in turn, in another slot the visitor would also take if this one has no room;
+    `asked`: the slot the visitor asked for; `checked_at_door`: the mirror was asked about
+    the booking's slot a moment ago."""
+
+    async def attempt(moved: ReservationIn) -> Reservation:
+        if (moved is not booking or not checked_at_door) and moved.hold_id is None:
+            # Refused without taking a booking place if the mirror knows the slot is full.
+            await reservations.refuse_if_sold_out(
+                slot_id=moved.slot_id,
+                party=len(moved.visitors),
+                now=local_now(),
+                others=moved.other_slot_ids,
+            )
+        return await _book_in_turn(
+            app, visitor_id=visitor_id, booking=moved, idempotency=idempotency
+        )
+
+    return await _in_other_slots(booking, attempt, asked=asked)
 
 
 async def _replay(
@@ -150,9 +246,10 @@ async def _queued_answer(
     "201 with the reservation; in a flash crowd 202 with a place in the waiting room "
     "(poll `GET /api/v1/queue/{queue_id}` for the outcome; with `Prefer: wait=N` the answer "
     "waits up to N seconds for that outcome first, and is the outcome if it came); 409 "
-    "`slot_full` with nearby "
-    "slots; 409 `booking_not_open` with `opens_at` and `server_time`; 429 beyond the "
-    "per-account or per-device rate (`X-Device-Id` names the device)."
+    "`slot_full` with nearby slots (with `other_slot_ids`, only once none of those named has "
+    "room: the booking is made in one that has, and its `slot` says which); 409 "
+    "`booking_not_open` with `opens_at` and `server_time`; 429 beyond the per-account or "
+    "per-device rate (`X-Device-Id` names the device)."
 )
 @openapi.parameter("Idempotency-Key", str, "header", description="retries return the first answer")
 @openapi.parameter("X-Device-Id", str, "header", description="the device, for its rate limit")
@@ -175,48 +272,72 @@ async def create_reservation(request: Request) -> HTTPResponse:
         raise InvalidInput(field="Idempotency-Key", detail="1 to 128 characters")
     # Only a request with a key is ever compared with another (most of a crowd sends none).
     fingerprint = (
-        "" if key is None else idempotency.fingerprint(booking.model_dump(exclude_none=True))
+        ""
+        if key is None
+        else idempotency.fingerprint(booking.model_dump(exclude_none=True, exclude_defaults=True))
     )
 
     room, scope = app.ctx.waiting_room, f"reserve:{visitor_id}"
+    asked = booking.slot_id
     applied: dict[str, str] = {}  # the `Prefer` header's preferences this answer followed
 
     async def book() -> Answer:
-        reservation = await _book_in_turn(
+        reservation = await _book_accepting_others(
             app,
             visitor_id=visitor_id,
             booking=booking,
             idempotency=None if key is None else (key, fingerprint),
+            asked=asked,
+            checked_at_door=True,
         )
         # Shaped (its QR codes signed) once the booking place is free for the next booking.
         return 201, _answer(app, language, reservation)
 
     async with refusals_recorded(request, slot_id=booking.slot_id):
         async with room.at_the_door():
-            # One round trip to Redis, the crowd waiting its turn for it only once: a retry's
-            # answer (its Idempotency-Key's record, uncounted), the rates (over a rate said before
-            # sold out), the sold-out check (the crowd's most common answer), the queue, and
-            # the key's claim for a request let through or queued.
-            entry = await room.check_in(
-                visitor_id=visitor_id,
-                request={
-                    "visitor_id": visitor_id,
-                    # The names and ID numbers wait in Redis encrypted, and go once used.
-                    "booking": app.ctx.cipher.encrypt(booking.model_dump_json()),
-                    "language": language,
-                    "key": key or "",
-                    "fingerprint": fingerprint,
-                    # Where the outcome goes for a retry with the key (stored with the outcome).
-                    "answer_record": "" if key is None else idempotency.record_key(scope, key),
-                },
-                rates=booking_rates(request),
-                rate_window=limits.BOOKING_RATE_WINDOW_SECONDS,
-                slot_id=booking.slot_id,
-                party=_places_to_check(booking),
-                claim=None
-                if key is None
-                else (idempotency.record_key(scope, key), idempotency.running_record(fingerprint)),
-            )
+            rates = booking_rates(request)
+
+            async def check_in(trying: ReservationIn) -> tuple[ReservationIn, DoorEntry]:
+                # One round trip to Redis, the crowd waiting its turn for it only once: a retry's
+                # answer (its Idempotency-Key's record, uncounted), the rates (over a rate said
+                # before sold out), the sold-out check (the crowd's most common answer), the
+                # queue, and the key's claim for a request let through or queued.
+                nonlocal rates
+                entry = await room.check_in(
+                    visitor_id=visitor_id,
+                    request={
+                        "visitor_id": visitor_id,
+                        # The names and ID numbers wait in Redis encrypted, and go once used.
+                        "booking": app.ctx.cipher.encrypt(trying.model_dump_json()),
+                        "language": language,
+                        "key": key or "",
+                        "fingerprint": fingerprint,
+                        # The slot asked for, that the answer is about (the booking's may be
+                        # another it moved on to).
+                        "asked_slot_id": asked,
+                        # Where the outcome goes for a retry with the key (stored with it).
+                        "answer_record": "" if key is None else idempotency.record_key(scope, key),
+                    },
+                    rates=rates,
+                    rate_window=limits.BOOKING_RATE_WINDOW_SECONDS,
+                    slot_id=trying.slot_id,
+                    party=_places_to_check(trying),
+                    others=trying.other_slot_ids,
+                    claim=None
+                    if key is None
+                    else (
+                        idempotency.record_key(scope, key),
+                        idempotency.running_record(fingerprint),
+                    ),
+                )
+                rates = []  # counted once, whichever slots it tries
+                if isinstance(entry, Shortage):  # SlotFull, with the slot's alternatives
+                    await reservations.refuse_shortage(
+                        entry, slot_id=trying.slot_id, party=len(trying.visitors), now=local_now()
+                    )
+                return trying, entry
+
+            booking, entry = await _in_other_slots(booking, check_in, asked=asked)
         if isinstance(entry, Replay):
             status, answer = await _replay(
                 app,
@@ -225,10 +346,6 @@ async def create_reservation(request: Request) -> HTTPResponse:
                 key=key,
                 fingerprint=fingerprint,
                 language=language,
-            )
-        elif isinstance(entry, Shortage):  # SlotFull, with the slot's alternatives
-            await reservations.refuse_shortage(
-                entry, slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
             )
         elif isinstance(entry, QueuePlace):  # queued now, or a retry told its place
             wait = preferred_wait(request)
@@ -259,18 +376,16 @@ async def book_queued(app: Sanic, queued: dict) -> Answer:
     booking = ReservationIn.model_validate_json(app.ctx.cipher.decrypt(queued["booking"]))
     key = queued["key"] or None
     try:
-        if booking.hold_id is None:
-            # Sold out while it waited: refused without taking a booking place. Once a release
-            # is full, most of its queue is such requests, and the bookings behind them wait
-            # for no place they hold.
-            await reservations.refuse_if_sold_out(
-                slot_id=booking.slot_id, party=len(booking.visitors), now=local_now()
-            )
-        reservation = await _book_in_turn(
+        # Sold out while it waited: refused without taking a booking place. Once a release is
+        # full, most of its queue is such requests, and the bookings behind them wait for no
+        # place they hold.
+        reservation = await _book_accepting_others(
             app,
             visitor_id=visitor_id,
             booking=booking,
             idempotency=None if key is None else (key, queued["fingerprint"]),
+            asked=queued.get("asked_slot_id", booking.slot_id),
+            checked_at_door=False,
         )
         outcome = 201, _answer(app, language, reservation)  # as a direct booking's, after its turn
     except AppError as refusal:

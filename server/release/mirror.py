@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -85,10 +85,13 @@ _CHUNK = 500
 
 @dataclass(frozen=True)
 class Shortage:
-    """A slot the mirror knows is short: what is left, and its alternatives if kept (else None)."""
+    """A slot the mirror knows is short: what is left, its alternatives if kept (else None),
+    and the places it knows are left in the other slots the booking would take (None: no
+    entry, room to spare as far as it knows)."""
 
     remaining: int
     alternatives: list[dict] | None
+    others_left: dict[int, int | None] = field(default_factory=dict)
 
 
 def entry_key(slot_id: int) -> str:
@@ -104,38 +107,61 @@ def entry_key(slot_id: int) -> str:
 # shown with a hundred places left. The mirror's own counts are current. `shortage` returns
 # false unless the slot is short for the party (the alternatives' counts are read only then).
 # It builds the alternatives' keys itself (on Redis Cluster they would need the entry's tag).
+# With `others` (slot ids, comma-separated: the other slots a booking would also take), the
+# places the mirror knows are left in each of them come last, the same way: the booking moves on
+# to one with room without a second round trip, and a sold-out day is refused in one.
 SHORTAGE_LUA = """
-local function shortage(entry_key, party)
+local function lefts_of(ids)
+  local lefts = {}
+  for id in string.gmatch(ids, '[^,]+') do
+    lefts[#lefts + 1] = redis.call('HGET', 'ENTRY_PREFIX' .. id, 'left') or ''
+  end
+  return table.concat(lefts, ',')
+end
+local function shortage(entry_key, party, others)
   local entry = redis.call('HMGET', entry_key, 'left', 'alternatives', 'alternatives_until',
     'alternative_ids')
   if not entry[1] or tonumber(entry[1]) >= party then return false end
-  local lefts = {}
-  for id in string.gmatch(entry[4] or '', '[^,]+') do
-    lefts[#lefts + 1] = redis.call('HGET', 'ENTRY_PREFIX' .. id, 'left') or ''
-  end
-  return {entry[1], entry[2] or '', entry[3] or '', table.concat(lefts, ',')}
+  return {entry[1], entry[2] or '', entry[3] or '', lefts_of(entry[4] or ''), lefts_of(others)}
 end
 """.replace("ENTRY_PREFIX", _KEY.format(""))
-# KEYS: the slot's entry. ARGV: the party.
-_SURELY_SHORT = SHORTAGE_LUA + "return shortage(KEYS[1], tonumber(ARGV[1]))"
+# KEYS: the slot's entry. ARGV: the party, the other slots' ids.
+_SURELY_SHORT = SHORTAGE_LUA + "return shortage(KEYS[1], tonumber(ARGV[1]), ARGV[2])"
+# KEYS: none. ARGV: the slots' ids.
+_LEFTS = SHORTAGE_LUA + "return lefts_of(ARGV[1])"
 
 
-def shortage_of(found: Sequence[str] | None, places: int) -> Shortage | None:
-    """The shortage SHORTAGE_LUA found for a party of `places` (None: "maybe").
+def shortage_of(found: Sequence[str] | None, others: Sequence[int] = ()) -> Shortage | None:
+    """The shortage SHORTAGE_LUA found (None: "maybe"), with what is left in `others`.
 
     Each kept alternative shows the places the mirror knows are left in it, if fewer.
     """
     if not found:
         return None
-    left, alternatives, fresh_until, lefts = found
+    left, alternatives, fresh_until, lefts, others_lefts = found
     remaining = max(int(left), 0)
+    others_left = lefts_of(others, others_lefts)
     if not alternatives or float(fresh_until or 0) < time.time():
-        return Shortage(remaining, None)
+        return Shortage(remaining, None, others_left)
     kept = json.loads(alternatives)
     for alternative, known in zip(kept, lefts.split(","), strict=False):
         if known:
             alternative["remaining"] = max(min(alternative["remaining"], int(known)), 0)
-    return Shortage(remaining, kept)
+    return Shortage(remaining, kept, others_left)
+
+
+def lefts_of(slot_ids: Sequence[int], told: str) -> dict[int, int | None]:
+    """The places left in each of `slot_ids` as a script's lefts_of told them (None: no entry)."""
+    lefts = told.split(",") if slot_ids else []
+    return {
+        slot_id: max(int(left), 0) if left else None
+        for slot_id, left in zip(slot_ids, lefts, strict=True)
+    }
+
+
+def slot_ids_arg(slot_ids: Sequence[int]) -> str:
+    """Slot ids as the scripts take them."""
+    return ",".join(str(slot_id) for slot_id in slot_ids)
 
 
 @dataclass(frozen=True)
@@ -156,22 +182,35 @@ class RemainingMirror:
         # for its turn: batched, as the door's checks are.
         self._publish = cache.BatchedScript(redis, _PUBLISH)
         self._surely_short = cache.BatchedScript(redis, _SURELY_SHORT)
+        self._lefts = cache.BatchedScript(redis, _LEFTS)
         self._repair = redis.register_script(_REPAIR)
         self._remember = redis.register_script(_REMEMBER)
         # Entries found ahead of the database at the last repair: slot id -> their revision.
         self._ahead: dict[int, str] = {}
 
-    async def surely_short(self, slot_id: int, places: int) -> Shortage | None:
+    async def surely_short(
+        self, slot_id: int, places: int, others: Sequence[int] = ()
+    ) -> Shortage | None:
         """What the mirror knows of a slot with fewer than `places` left, else None ("maybe").
 
         None also when there is no entry or Redis is down. One round trip: the alternatives
-        kept for the slot (if still fresh) come with it, with the places left in them.
+        kept for the slot (if still fresh) come with it, with the places left in them, and
+        the places left in `others`.
         """
         try:
-            found = await self._surely_short(keys=[entry_key(slot_id)], args=[places])
+            found = await self._surely_short(
+                keys=[entry_key(slot_id)], args=[places, slot_ids_arg(others)]
+            )
         except RedisError:
             return None
-        return shortage_of(found, places)
+        return shortage_of(found, others)
+
+    async def places_left(self, slot_ids: Sequence[int]) -> dict[int, int | None]:
+        """The places the mirror knows are left in each slot (None: no entry, or no Redis)."""
+        try:
+            return lefts_of(slot_ids, await self._lefts(keys=[], args=[slot_ids_arg(slot_ids)]))
+        except RedisError:
+            return dict.fromkeys(slot_ids)
 
     async def publish(self, places: SlotPlaces) -> None:
         """Tell the mirror what a committed change left; an older revision changes nothing."""

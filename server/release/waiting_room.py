@@ -25,7 +25,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -87,8 +87,8 @@ end
 # KEYS: queue, numbers, ticket, visitor, served, the slot's mirror entry, the Idempotency-Key's
 # record, then the rate counters (ARGV[7] of them).
 # ARGV: queue id, visitor, request, ticket TTL, must queue (1/0), party (0: no sold-out check),
-# the number of rate counters, their window, the claim's record ('': no key) and its TTL, then
-# the rate limits.
+# the number of rate counters, their window, the claim's record ('': no key) and its TTL, the
+# other slots the booking would take (ids, comma-separated), then the rate limits.
 _CHECK_IN = (
     ratelimit.COUNT_REQUESTS_LUA
     + _DONE_LATELY_LUA
@@ -100,12 +100,12 @@ if claim ~= '' then
   if stored then return {5, stored} end
 end
 local rates = tonumber(ARGV[7])
-local over, left = count_requests(8, rates, 11, tonumber(ARGV[8]))
+local over, left = count_requests(8, rates, 12, tonumber(ARGV[8]))
 if over > 0 then return {3, over, left} end
 local party = tonumber(ARGV[6])
 if party > 0 then
-  local short = shortage(KEYS[6], party)
-  if short then return {4, short[1], short[2], short[3], short[4]} end
+  local short = shortage(KEYS[6], party, ARGV[11])
+  if short then return {4, short[1], short[2], short[3], short[4], short[5]} end
 end
 local queue_now = ARGV[5] ~= '0' or redis.call('LLEN', KEYS[1]) > 0
 if queue_now and not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'EX', ARGV[4]) then
@@ -313,6 +313,7 @@ class WaitingRoom:
         slot_id: int,
         party: int,
         claim: tuple[str, str] | None = None,
+        others: Sequence[int] = (),
     ) -> QueuePlace | Shortage | Replay | None:
         """A booking request's checks at the door, in one round trip.
 
@@ -321,7 +322,8 @@ class WaitingRoom:
         beyond); with a `party` (0: none), the slot's shortage is returned if the mirror knows
         one (for the caller's "sold out" answer); then it is queued when this process is full
         or others queue already (so nobody jumps the queue), and its QueuePlace returned; None
-        when it may be booked now. A request queued or let through has claimed its key.
+        when it may be booked now. A shortage tells the places left in `others` too (the other
+        slots the booking would take). A request queued or let through has claimed its key.
 
         AlreadyQueued if the visitor has a place already. Without Redis nothing is checked
         here (nor claimed): the booking path itself still holds.
@@ -352,6 +354,7 @@ class WaitingRoom:
                     rate_window,
                     claim[1] if claim else "",
                     idempotency.RUNNING_TTL_SECONDS,
+                    mirror.slot_ids_arg(others),
                     *(limit for _, _, limit in rates),
                 ],
             )
@@ -364,7 +367,7 @@ class WaitingRoom:
         if verdict == 3:
             ratelimit.refuse_if_over(rates, answer[1], answer[2])
         if verdict == 4:
-            return mirror.shortage_of(answer[1:], party)
+            return mirror.shortage_of(answer[1:], others)
         if verdict == 2:
             return None
         if verdict == 0:

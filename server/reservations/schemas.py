@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from i18n import pick
 from server.http import RowId
@@ -70,12 +70,33 @@ class VisitorIn(BaseModel):
     )
 
 
+# A booking names at most this many other slots it would take: a day's slots, at most.
+MOST_OTHER_SLOTS = 24
+
+
 class ReservationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slot_id: RowId
     visitors: list[VisitorIn] = Field(..., min_length=1, max_length=5)
     hold_id: RowId | None = Field(None, description="book with the places of the caller's hold")
+    other_slot_ids: list[RowId] = Field(
+        default_factory=list,
+        max_length=MOST_OTHER_SLOTS,
+        description="slots the visitor would also take (服从调剂), if `slot_id` has no room for "
+        "the party: the booking takes one with room, and the answer's slot says which",
+    )
+
+    @field_validator("other_slot_ids")
+    @classmethod
+    def _other_slots_apart(cls, value: list[int], info: ValidationInfo) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("a slot is named twice")
+        if info.data.get("slot_id") in value:
+            raise ValueError("names slot_id itself")
+        if value and info.data.get("hold_id") is not None:
+            raise ValueError("not with hold_id: a hold's places are in its own slot")
+        return value
 
 
 class FareOut(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -23,7 +24,7 @@ from server.db import is_sqlite, replace_rows, retry_conflicts
 from server.errors import AppError, InvalidInput
 from server.release import holds, limits, runtime
 from server.release.errors import HoldNotUsable
-from server.release.mirror import Shortage, SlotPlaces
+from server.release.mirror import EXACT_BELOW, Shortage, SlotPlaces
 from server.reservations import sql
 from server.reservations.errors import (
     AlreadyBooked,
@@ -358,6 +359,16 @@ async def bookable_slot(slot_id: int, now: datetime, *, may_use_kept: bool = Fal
         raise SlotNotFound(slot_id=slot_id)
     _kept_slot_rows.keep(slot_id, rows[0])
     return _bookable_from_row(rows[0], now)
+
+
+async def bookable_now(slot_id: int, now: datetime) -> bool:
+    """Whether the slot may be booked now (there, not over, open, its venue reservable), as
+    this process's kept rows say, else the database; its places are not looked at."""
+    try:
+        await bookable_slot(slot_id, now, may_use_kept=True)
+    except (SlotNotFound, SlotPast, BookingNotOpen, VenueClosed, NotReservable):
+        return False
+    return True
 
 
 def _bookable_from_row(row: dict[str, Any], now: datetime) -> BookableSlot:
@@ -935,8 +946,11 @@ def _for_party(alternatives: list[dict], party: int) -> list[dict]:
     )
 
 
-async def refuse_if_sold_out(*, slot_id: int, party: int, now: datetime) -> None:
-    """SlotFull at once if the Redis mirror knows the slot has fewer than `party` places left.
+async def refuse_if_sold_out(
+    *, slot_id: int, party: int, now: datetime, others: Sequence[int] = ()
+) -> None:
+    """SlotFull at once if the Redis mirror knows the slot has fewer than `party` places left
+    (with the places it knows are left in `others`, the other slots the booking would take).
 
     No database transaction (the alternatives are read once every few seconds per slot):
     the fast answer of a sold-out release. When the mirror does not know, nothing happens and
@@ -944,7 +958,7 @@ async def refuse_if_sold_out(*, slot_id: int, party: int, now: datetime) -> None
     """
     mirror = runtime.current().mirror
     await refuse_shortage(
-        await mirror.surely_short(slot_id, party) if mirror else None,
+        await mirror.surely_short(slot_id, party, others) if mirror else None,
         slot_id=slot_id,
         party=party,
         now=now,
@@ -960,7 +974,35 @@ async def refuse_shortage(
     alternatives = shortage.alternatives
     if alternatives is None:
         alternatives = await _remembered_alternatives(slot_id, now)
-    raise SlotFull(remaining=shortage.remaining, suggestions=_for_party(alternatives, party))
+    raise SlotFull(
+        remaining=shortage.remaining,
+        suggestions=_for_party(alternatives, party),
+        others_left=shortage.others_left,
+    )
+
+
+async def places_left(slot_ids: Sequence[int]) -> dict[int, int | None]:
+    """The places the Redis mirror knows are left in each slot (None: it does not know)."""
+    mirror = runtime.current().mirror
+    return await mirror.places_left(slot_ids) if mirror else dict.fromkeys(slot_ids)
+
+
+def other_slot_with_room(others_left: dict[int, int | None], party: int) -> int | None:
+    """Of the other slots a booking would also take (服从调剂), with the places known to be
+    left in each, one not known to be short for the party; None if all are.
+
+    Drawn in proportion to the places left (a slot the mirror does not know counts as roomy):
+    a crowd moving on from one full slot together spreads over the others as their room is,
+    where the first of them for all would fill at once and refuse the rest again.
+    """
+    roomy = {
+        slot_id: EXACT_BELOW if left is None else left
+        for slot_id, left in others_left.items()
+        if left is None or left >= party
+    }
+    if not roomy:
+        return None
+    return random.choices(list(roomy), weights=list(roomy.values()))[0]  # noqa: S311 (a spread)
 
 
 def _new_ticket(
