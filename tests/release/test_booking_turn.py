@@ -11,7 +11,6 @@ from tortoise.expressions import F
 
 from release.steps import book, eventually
 from server.release import runtime
-from server.reservations import service as reservations
 from server.reservations.models import Reservation, TimeSlot
 
 
@@ -19,20 +18,6 @@ from server.reservations.models import Reservation, TimeSlot
 def settings(tmp_path, migrated_template):
     # One booking at a time, and a few more may wait for it in memory (not queued in Redis).
     return prepare_database(tmp_path, migrated_template, booking_concurrency=1, booking_backlog=5)
-
-
-@pytest.fixture
-def database_bookings(monkeypatch) -> list[int]:
-    """The slot id of each booking write tried in the database (made, refused or planned again)."""
-    reached: list[int] = []
-    write = reservations._book_once
-
-    async def counted(shape, values, **kwargs):
-        reached.append(values["slot_id"])
-        return await write(shape, values, **kwargs)
-
-    monkeypatch.setattr(reservations, "_book_once", counted)
-    return reached
 
 
 async def booked_after_waiting_for_the_place(server, *, sold_out_meanwhile: bool):

@@ -18,7 +18,6 @@ from miniapp_api.reservations import book_queued
 from release.steps import bearer, book, eventually
 from server.clock import local_now
 from server.release import runtime
-from server.reservations import service as reservations
 from server.reservations.models import Reservation, TimeSlot
 
 
@@ -32,20 +31,6 @@ def settings(tmp_path, migrated_template):
         booking_backlog=5,
         booking_requests_per_account_minute=2,
     )
-
-
-@pytest.fixture
-def database_bookings(monkeypatch) -> list[int]:
-    """The slot id of each booking write tried in the database (made, refused or planned again)."""
-    reached: list[int] = []
-    write = reservations._book_once
-
-    async def counted(shape, values, **kwargs):
-        reached.append(values["slot_id"])
-        return await write(shape, values, **kwargs)
-
-    monkeypatch.setattr(reservations, "_book_once", counted)
-    return reached
 
 
 async def a_day(*places: tuple[int, int]) -> list[TimeSlot]:
