@@ -381,7 +381,9 @@ class Visitors:
             suggestions = error.get("suggestions") or []
             if suggestions_left and suggestions:
                 retry = {**body, "slot_id": suggestions[0]["slot_id"]}
-                if "other_slot_ids" in body:  # (only the next day's: the day's had no room)
+                # Named among the others, the slot asked for must not be (a 422): with them,
+                # a suggestion is the next day's, as none of the day's had room.
+                if "other_slot_ids" in body:
                     retry["other_slot_ids"] = [
                         s for s in body["other_slot_ids"] if s != retry["slot_id"]
                     ]
