@@ -361,16 +361,6 @@ async def bookable_slot(slot_id: int, now: datetime, *, may_use_kept: bool = Fal
     return _bookable_from_row(rows[0], now)
 
 
-async def bookable_now(slot_id: int, now: datetime) -> bool:
-    """Whether the slot may be booked now (there, not over, open, its venue reservable), as
-    this process's kept rows say, else the database; its places are not looked at."""
-    try:
-        await bookable_slot(slot_id, now, may_use_kept=True)
-    except (SlotNotFound, SlotPast, BookingNotOpen, VenueClosed, NotReservable):
-        return False
-    return True
-
-
 def _bookable_from_row(row: dict[str, Any], now: datetime) -> BookableSlot:
     """The slot and venue of a bookable-slot row, or why booking it is refused.
 
