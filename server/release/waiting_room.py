@@ -120,8 +120,12 @@ if claim ~= '' then
   redis.call('SET', KEYS[7], cjson.encode(queued), 'EX', ARGV[4])
 end
 local number = redis.call('INCR', KEYS[2])
+-- The party its slot must have room for, else it is refused out of turn (_SERVE_SOLD_OUT).
+-- Not for a request naming other slots: a shortage of its slot moves it on to another, a
+-- booking, which must wait its turn like any other.
+local short_below = ARGV[11] == '' and ARGV[6] or '0'
 redis.call('HSET', KEYS[3], 'visitor', ARGV[2], 'number', number, 'state', 'waiting',
-  'request', ARGV[3], 'entry', KEYS[6], 'party', ARGV[6])
+  'request', ARGV[3], 'entry', KEYS[6], 'party', short_below)
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 if redis.call('RPUSH', KEYS[1], ARGV[1]) == 1 then
   redis.call('PUBLISH', 'WORK_CHANNEL', '')  -- the queue had been empty: wake every process

@@ -44,6 +44,11 @@ async def a_day(*places: tuple[int, int]) -> list[TimeSlot]:
     ]
 
 
+async def taken_out(room, count: int) -> bool:
+    """Whether `count` requests have been taken out of the queue (by drainers)."""
+    return int(await room._redis.get("release:{wr}:served") or 0) >= count
+
+
 async def mirror_knows(*slots: TimeSlot) -> None:
     """The mirror told each slot's places, as a booking elsewhere would have told it."""
     for slot in slots:
@@ -195,6 +200,44 @@ async def test_a_queued_booking_whose_slot_sold_out_is_made_in_another(server):
     assert outcome["status"] == "done" and outcome["http_status"] == 201, outcome
     assert outcome["answer"]["slot"]["id"] == other.id
     assert await Reservation.filter(slot_id=other.id).count() == 1
+
+
+async def test_a_queued_booking_naming_other_slots_keeps_its_turn_when_its_slot_sells_out(
+    server,
+):
+    slot, other = await a_day((2, 0), (9, 0))
+    tokens = [(await make_visitor_token(server.app))[1] for _ in range(3)]
+    room = server.app.ctx.waiting_room
+    room._backlog = 0  # nobody waits in memory: a booking meeting a taken place is queued
+    async with room.turn():  # the one booking place, held until all three are queued
+        first = await book(server.client, tokens[0], other.id, people(1, first_sequence=1))
+        await eventually(partial(taken_out, room, 1))  # the one drainer waits for the place
+        second = await book(server.client, tokens[1], other.id, people(1, first_sequence=2))
+        third = await book(
+            server.client, tokens[2], slot.id, people(1, first_sequence=3),
+            other_slot_ids=[other.id],
+        )  # fmt: skip
+        assert [a.status_code for a in (first, second, third)] == [202] * 3
+        # The third's slot sells out. It would take another slot, so selling out does not make
+        # it a refusal to answer out of turn: it stays queued behind the second.
+        await TimeSlot.filter(id=slot.id).update(booked=2, revision=F("revision") + 1)
+        await mirror_knows(slot)
+        queue_id = third.json()["queue_id"]
+        polled = await server.client.get(
+            f"/api/v1/queue/{queue_id}", params={"wait": 1}, headers=bearer(tokens[2])
+        )
+        assert polled.json()["status"] == "waiting"
+        assert await room._redis.hget(f"release:{{wr}}:ticket:{queue_id}", "state") == "waiting"
+    outcomes = []
+    for token, queued in zip(tokens, (first, second, third), strict=True):
+        polled = await server.client.get(
+            f"/api/v1/queue/{queued.json()['queue_id']}", params={"wait": 10}, headers=bearer(token)
+        )
+        outcomes.append(polled.json())
+    assert [o["http_status"] for o in outcomes] == [201] * 3, outcomes
+    assert all(o["answer"]["slot"]["id"] == other.id for o in outcomes)
+    ids = [o["answer"]["id"] for o in outcomes]
+    assert ids == sorted(ids)  # booked in the order they queued
 
 
 async def test_a_retry_of_a_booking_made_in_another_slot_gets_that_booking(server):
