@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import fcntl
+import itertools
 import json
 import os
 import platform
@@ -32,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -410,14 +412,22 @@ class CpuMeter:
     Read from /proc (utime + stime) before and after. On a shared, CPU-bound machine the rates
     swing with the neighbours' load, while the CPU each request costs holds still: the ratio of
     CPU per operation is the steadier measure of how much work a path does.
+
+    With `every` (seconds), a thread also reads the processes found at the start that often,
+    so `used_until` tells what each group had used by any moment of the phase.
     """
 
     GROUPS = ("servers", "PostgreSQL", "Redis", "load client")
 
-    def __init__(self, server_pids: Sequence[int] = ()) -> None:
+    def __init__(self, server_pids: Sequence[int] = (), *, every: float | None = None) -> None:
         self.server_pids = set(server_pids)
         self.seconds: dict[str, float] = {}
         self._before: dict[str, float] = {}
+        self._every = every
+        self._pids: dict[int, str] = {}  # the traced processes' groups
+        self._trace: list[tuple[float, dict[str, float]]] = []  # (Unix time, used so far)
+        self._stop = threading.Event()
+        self._tracer: threading.Thread | None = None
 
     def _group_of(self, pid: int, command: str) -> str | None:
         if pid in self.server_pids:
@@ -430,6 +440,15 @@ class CpuMeter:
             return "Redis"
         return None
 
+    @staticmethod
+    def _used_by(pid: int, ticks: int) -> float | None:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None  # gone meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
     def _snapshot(self) -> dict[str, float]:
         ticks = os.sysconf("SC_CLK_TCK")
         used = dict.fromkeys(self.GROUPS, 0.0)
@@ -438,22 +457,54 @@ class CpuMeter:
                 continue
             try:
                 command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
-                stat = Path(f"/proc/{entry}/stat").read_text()
             except OSError:
-                continue  # gone meanwhile
+                continue
             group = self._group_of(int(entry), command.decode(errors="replace"))
-            if group is not None:
-                fields = stat.rsplit(")", 1)[1].split()
-                used[group] += (int(fields[11]) + int(fields[12])) / ticks
+            seconds = None if group is None else self._used_by(int(entry), ticks)
+            if seconds is not None:
+                used[group] += seconds
+                self._pids[int(entry)] = group
         return used
+
+    def _traced(self) -> dict[str, float]:
+        ticks = os.sysconf("SC_CLK_TCK")
+        used = dict.fromkeys(self.GROUPS, 0.0)
+        for pid, group in self._pids.items():
+            used[group] += self._used_by(pid, ticks) or 0.0
+        return used
+
+    def _follow(self) -> None:
+        while not self._stop.wait(self._every):
+            self._trace.append((time.time(), self._traced()))
 
     def __enter__(self) -> CpuMeter:
         self._before = self._snapshot()
+        if self._every:
+            self._trace = [(time.time(), self._traced())]
+            self._tracer = threading.Thread(target=self._follow, daemon=True)
+            self._tracer.start()
         return self
 
     def __exit__(self, *_: object) -> None:
+        if self._tracer is not None:
+            self._stop.set()
+            self._tracer.join()
         after = self._snapshot()
         self.seconds = {group: after[group] - self._before[group] for group in self.GROUPS}
+
+    def used_until(self, unix_time: float) -> dict[str, float]:
+        """Each group's CPU seconds from the start until `unix_time` (traced with `every`;
+        interpolated between the readings around it, a process gone meanwhile not counted)."""
+        first = self._trace[0][1]
+        for (before_at, before), (after_at, after) in itertools.pairwise(self._trace):
+            if after_at >= unix_time:
+                share = max(unix_time - before_at, 0.0) / (after_at - before_at)
+                return {
+                    group: before[group] - first[group] + share * (after[group] - before[group])
+                    for group in self.GROUPS
+                }
+        last = self._trace[-1][1]
+        return {group: last[group] - first[group] for group in self.GROUPS}
 
     def per_operation_ms(self, operations: int) -> dict[str, float]:
         """Each group's CPU milliseconds per operation, and their "total"."""

@@ -80,6 +80,9 @@ REQUEST_SECONDS = 60.0
 # must be shorter than the baseline phase, else it caps the baseline at places / window: on a
 # fast machine the baseline books its 2,000 places in under 2 s.)
 PEAK_WINDOW_SECONDS = 0.5
+# How often the CPU each group has used is read during the baseline and the crowd, to tell what
+# they used until the release sold out (the crowd's phase goes on for its whole minute).
+CPU_TRACE_SECONDS = 0.1
 # The timeline of each phase's bookings: places per bucket, at least this wide, at most this many.
 TIMELINE_BUCKET_SECONDS, TIMELINE_BUCKETS = 0.25, 24
 LONG_POLL = "GET queue (long poll)"  # waits for the outcome by design: not in "every request"
@@ -234,6 +237,10 @@ class Tally:
     visitor_waits_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # by CpuMeter group
+    # The same from the phase's start until its last booking (filled in after the run, from
+    # its meter's trace): what each group had while places were being booked.
+    cpu_until_sold_out: dict[str, float] = field(default_factory=dict)
+    cpu: CpuMeter | None = None
 
     @property
     def requests(self) -> int:
@@ -522,6 +529,13 @@ class Round:
         base = peak_booking_rate(self.baseline.booked)
         return peak_booking_rate(self.crowd.booked) / base if base else 0.0
 
+    def cpu_ratio(self) -> float:
+        """Places booked per CPU second of the servers until sold out, the crowd's over the
+        baseline's: the booking path's own cost under the crowd, whatever CPU the shared
+        machine left the servers."""
+        crowd = server_cpu_per_place_ms(self.crowd)
+        return server_cpu_per_place_ms(self.baseline) / crowd if crowd else 0.0
+
     def refusal_rate(self) -> float:
         """Sold-out answers per second in the burst."""
         return self.sold_out.requests / self.sold_out.seconds if self.sold_out.seconds else 0.0
@@ -593,6 +607,28 @@ def timeline(booked: list[tuple[float, int]], bucket: float) -> str:
     return " ".join(f"{places / bucket:.0f}" for places in per_bucket)
 
 
+def cpu_while_booking(tally: Tally) -> dict[str, float]:
+    """Each group's CPU seconds from the phase's start until its last booking."""
+    start = tally.started_unix
+    began, ended = (
+        tally.cpu.used_until(start),
+        tally.cpu.used_until(start + sold_out_after(tally.booked)),
+    )
+    return {group: ended[group] - began[group] for group in CpuMeter.GROUPS}
+
+
+def server_cpu_per_place_ms(tally: Tally) -> float:
+    """The servers' CPU milliseconds per place booked, until sold out."""
+    places = sum(places for _, places in tally.booked)
+    return 1000 * tally.cpu_until_sold_out.get("servers", 0.0) / places if places else 0.0
+
+
+def cores_while_booking(tally: Tally, group: str) -> float:
+    """The cores `group` used on average until sold out."""
+    until = sold_out_after(tally.booked)
+    return tally.cpu_until_sold_out.get(group, 0.0) / until if until else 0.0
+
+
 def booking_requests_rate(tally: Tally) -> float:
     """Booking requests answered per second until sold out (the booking path's rate)."""
     until = sold_out_after(tally.booked) or tally.seconds
@@ -614,18 +650,18 @@ async def run_phases(
         for number, release in enumerate(releases, 1):
             print(f"round {number}: baseline: booking without a crowd ...", flush=True)
             await connections.warm()
-            with CpuMeter(servers.pids()) as cpu:
+            with CpuMeter(servers.pids(), every=CPU_TRACE_SECONDS) as cpu:
                 baseline = await baseline_phase(
                     release["baseline"],
                     connections,
                     args.baseline_workers,
                     other_slots=args.other_slots,
                 )
-            baseline.cpu_seconds = cpu.seconds
+            baseline.cpu_seconds, baseline.cpu = cpu.seconds, cpu
             print(f"round {number}: crowd: {args.visitors} visitors within {args.seconds:.0f} s"
                   " ...", flush=True)  # fmt: skip
             await connections.warm()
-            with CpuMeter(servers.pids()) as cpu:
+            with CpuMeter(servers.pids(), every=CPU_TRACE_SECONDS) as cpu:
                 crowd = await crowd_phase(
                     release["crowd"],
                     connections,
@@ -633,7 +669,7 @@ async def run_phases(
                     args.visitors,
                     other_slots=args.other_slots,
                 )
-            crowd.cpu_seconds = cpu.seconds
+            crowd.cpu_seconds, crowd.cpu = cpu.seconds, cpu
             print(f"round {number}: sold-out burst ...", flush=True)
             await connections.warm()
             with CpuMeter(servers.pids()) as cpu:
@@ -701,6 +737,7 @@ def run_benchmark(args: argparse.Namespace, data_dir: Path) -> Results:
                     (at - tally.started_unix, places)
                     for at, places in asyncio.run(booking_times(database_url, release[name]))
                 ]  # fmt: skip
+                tally.cpu_until_sold_out = cpu_while_booking(tally)
         return Results(rounds, counts, args.places)
     finally:
         asyncio.run(drop_pg_database(args.pg_admin_url, BENCH_DATABASE))
@@ -734,8 +771,10 @@ def round_rows(results: Results) -> list[str]:
     rows = [
         "| round | baseline places/s | crowd places/s | crowd / baseline | busiest 0.5 s, "
         "crowd / baseline | crowd sold out after s | sold-out answers/s | baseline booking "
-        "requests/s | sold-out / booking |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "requests/s | sold-out / booking | servers' CPU ms per place, baseline / crowd "
+        "| places per servers' CPU s, crowd / baseline | cores until sold out, baseline: "
+        "servers / load client | crowd: servers / load client |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for number, one in enumerate(results.rounds, 1):
         rows.append(
@@ -743,7 +782,12 @@ def round_rows(results: Results) -> list[str]:
             f"| {booking_rate(one.crowd.booked):.0f} | {one.throughput_ratio():.2f} "
             f"| {one.peak_ratio():.2f} | {sold_out_after(one.crowd.booked):.1f} "
             f"| {one.refusal_rate():.0f} | {booking_requests_rate(one.baseline):.0f} "
-            f"| {one.sold_out_ratio():.1f} |"
+            f"| {one.sold_out_ratio():.1f} | {server_cpu_per_place_ms(one.baseline):.2f} / "
+            f"{server_cpu_per_place_ms(one.crowd):.2f} | {one.cpu_ratio():.2f} "
+            f"| {cores_while_booking(one.baseline, 'servers'):.2f} / "
+            f"{cores_while_booking(one.baseline, 'load client'):.2f} "
+            f"| {cores_while_booking(one.crowd, 'servers'):.2f} / "
+            f"{cores_while_booking(one.crowd, 'load client'):.2f} |"
         )
     return rows
 
@@ -755,6 +799,7 @@ def results_body(results: Results, args: argparse.Namespace, at: datetime) -> st
     throughput = statistics.median(one.throughput_ratio() for one in results.rounds)
     peak = statistics.median(one.peak_ratio() for one in results.rounds)
     refusals = statistics.median(one.sold_out_ratio() for one in results.rounds)
+    cpu_ratio = statistics.median(one.cpu_ratio() for one in results.rounds)
     rows = [
         "| phase: answers | count | per s | p50 ms | p99 ms |",
         "|---|---:|---:|---:|---:|",
@@ -809,7 +854,9 @@ holds exactly {args.places} places and as many tickets in each release
 Medians of the rounds: booking throughput until sold out, crowd / baseline \
 **{throughput:.2f}** (target >= 1); busiest {PEAK_WINDOW_SECONDS} s of booking, crowd / \
 baseline {peak:.2f}; sold-out answers/s / baseline booking requests/s **{refusals:.1f}** \
-(target >= 5).
+(target >= 5). Places booked per CPU second of the servers until sold out, crowd / baseline \
+**{cpu_ratio:.2f}**: the booking path's own cost under the crowd, apart from the share of the \
+shared cores the servers got (the load client runs on them too, and the crowd's costs it more).
 
 The median round (round {shown}):
 
