@@ -234,6 +234,9 @@ class Tally:
     told: list[tuple[float, int]] = field(default_factory=list)
     booked: list[tuple[float, int]] = field(default_factory=list)
     started_unix: float = 0.0  # the phase's start on the clock the database's times are read on
+    started: float = 0.0  # the same on this process's performance counter
+    # (seconds into the phase, kind) of every answer, to count those given until sold out
+    answered: list[tuple[float, str]] = field(default_factory=list)
     visitor_waits_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # by CpuMeter group
@@ -247,7 +250,14 @@ class Tally:
         return sum(len(values) for values in self.latencies_ms.values())
 
     def note(self, kind: str, began: float) -> None:
-        self.latencies_ms.setdefault(kind, []).append((time.perf_counter() - began) * 1000)
+        now = time.perf_counter()
+        self.latencies_ms.setdefault(kind, []).append((now - began) * 1000)
+        self.answered.append((now - self.started, kind))
+
+    def answers_until_sold_out(self) -> Counter[str]:
+        """The answers given until the last booking, by kind."""
+        until = sold_out_after(self.booked)
+        return Counter(kind for at, kind in self.answered if at <= until)
 
     def all_latencies(self) -> list[float]:
         """Every answer's latency but the long polls' (which wait on purpose)."""
@@ -333,7 +343,7 @@ class Visitors:
         self.release, self.connections, self.tally = release, connections, tally
         self.other_slots = other_slots
         self.started = time.perf_counter()
-        tally.started_unix = time.time()
+        tally.started_unix, tally.started = time.time(), time.perf_counter()
 
     def booking(self, n: int, slot_id: int, rng: random.Random) -> dict:
         size = rng.choices(PARTY_SIZES, PARTY_WEIGHTS)[0]
@@ -617,6 +627,20 @@ def cpu_while_booking(tally: Tally) -> dict[str, float]:
     return {group: ended[group] - began[group] for group in CpuMeter.GROUPS}
 
 
+def answers_per_place(tally: Tally) -> Counter[str]:
+    """The answers given until sold out, by kind, per place booked (how many refusals the
+    booking path's CPU was shared with)."""
+    places = sum(places for _, places in tally.booked) or 1
+    return Counter(
+        {kind: round(n / places, 2) for kind, n in tally.answers_until_sold_out().items()}
+    )
+
+
+def per_place_text(tally: Tally) -> str:
+    """`kind n, ...` of answers_per_place, the most common first."""
+    return ", ".join(f"{kind} {n:.2f}" for kind, n in answers_per_place(tally).most_common())
+
+
 def server_cpu_per_place_ms(tally: Tally) -> float:
     """The servers' CPU milliseconds per place booked, until sold out."""
     places = sum(places for _, places in tally.booked)
@@ -874,6 +898,10 @@ The median round (round {shown}):
 | crowd: sold out after (s from the first arrival): in the database / as visitors were told \
 | {sold_out_after(crowd.booked):.1f} / {sold_out_after(crowd.told):.1f} |
 | crowd: requests answered per s over the phase | {crowd.requests / crowd.seconds:.0f} |
+| answers until sold out per place booked, baseline ({per_place_text(baseline)}) \
+| {sum(answers_per_place(baseline).values()):.2f} |
+| answers until sold out per place booked, crowd ({per_place_text(crowd)}) \
+| {sum(answers_per_place(crowd).values()):.2f} |
 | crowd: a visitor's wait from arrival to outcome, p50 / p99 s | \
 {percentile(waits, 50) / 1000:.2f} / {percentile(waits, 99) / 1000:.2f} |
 
