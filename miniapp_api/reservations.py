@@ -132,16 +132,24 @@ _SLOT_UNAVAILABLE = (SlotNotFound, SlotPast, VenueClosed, NotReservable, Booking
 
 
 async def _in_other_slots(
-    booking: ReservationIn, attempt: Callable[[ReservationIn], Awaitable[Tried]], *, asked: int
+    booking: ReservationIn,
+    attempt: Callable[[ReservationIn, bool], Awaitable[Tried]],
+    *,
+    asked: int,
 ) -> Tried:
     """`attempt` the booking; refused for want of places, again in another slot the visitor
     would also take, until one is not refused or each is. The answer stays about slot `asked`,
-    the one the visitor asked for: its refusal, or the last SlotFull of the others."""
+    the one the visitor asked for: its refusal, or the last SlotFull of the others.
+
+    `attempt` is told whether the booking moved to a slot the mirror said a moment ago had
+    room for it (where asking the mirror again would only repeat that).
+    """
     refusal: SlotFull | None = None
+    moved_on = False
     while True:
         told = None
         try:
-            return await attempt(booking)
+            return await attempt(booking, moved_on)
         except SlotFull as full:
             # The places left in the others come with the mirror's refusal (the database's
             # has none: they are read then).
@@ -150,6 +158,7 @@ async def _in_other_slots(
             if booking.slot_id == asked:
                 raise
         moved = await _other_slot(booking, told)
+        moved_on = moved is not None
         if moved is not None:
             booking = moved
         elif refusal is not None:
@@ -173,8 +182,9 @@ async def _book_accepting_others(
     `asked`: the slot the visitor asked for; `checked_at_door`: the mirror was asked about
     the booking's slot a moment ago."""
 
-    async def attempt(moved: ReservationIn) -> Reservation:
-        if (moved is not booking or not checked_at_door) and moved.hold_id is None:
+    async def attempt(moved: ReservationIn, chosen_with_room: bool) -> Reservation:
+        checked = chosen_with_room or (moved is booking and checked_at_door)
+        if not checked and moved.hold_id is None:
             # Refused without taking a booking place if the mirror knows the slot is full.
             await reservations.refuse_if_sold_out(
                 slot_id=moved.slot_id,
@@ -297,7 +307,7 @@ async def create_reservation(request: Request) -> HTTPResponse:
         async with room.at_the_door():
             rates = booking_rates(request)
 
-            async def check_in(trying: ReservationIn) -> tuple[ReservationIn, DoorEntry]:
+            async def check_in(trying: ReservationIn, _: bool) -> tuple[ReservationIn, DoorEntry]:
                 # One round trip to Redis, the crowd waiting its turn for it only once: a retry's
                 # answer (its Idempotency-Key's record, uncounted), the rates (over a rate said
                 # before sold out), the sold-out check (the crowd's most common answer), the
