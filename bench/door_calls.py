@@ -82,7 +82,7 @@ async def measure(room: WaitingRoom, checks: int, door: int) -> tuple[float, flo
         async with gate:
             answer = await room.check_in(
                 visitor_id=visitor_id,
-                request=REQUEST,
+                request=lambda: REQUEST,
                 rates=rates,
                 rate_window=60,
                 slot_id=SLOT_ID,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -26,6 +26,8 @@ def normalize_language(tag: str | None) -> str | None:
     return None
 
 
+# Every request asks, and clients send a handful of distinct headers: each is parsed once.
+@lru_cache(maxsize=1024)
 def negotiate(explicit: str | None, accept_language: str | None) -> str:
     """The language to answer in: `lang` first, then Accept-Language by weight, then zh-CN."""
     chosen = normalize_language(explicit)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from pydantic import BaseModel, ConfigDict, Field
 from sanic import Blueprint, Request
@@ -54,20 +52,32 @@ async def count_booking_request(request: Request) -> None:
     )
 
 
-@asynccontextmanager
-async def refusals_recorded(request: Request, *, slot_id: int | None) -> AsyncIterator[None]:
-    """Keep the anti-scalping refusals raised inside in the bureau's trail, then let them go on."""
-    try:
-        yield
-    except _KEPT_REFUSALS as refusal:
-        await limits.record_refusal(
-            request.app.ctx.redis,
-            refusal,
-            visitor_id=request.ctx.principal.user_id,
-            slot_id=slot_id,
-            device=device_of(request),
-        )
-        raise
+def refusals_recorded(request: Request, *, slot_id: int | None) -> _RefusalTrail:
+    """Keep the anti-scalping refusals raised inside (`async with`) in the bureau's trail, then
+    let them go on."""
+    return _RefusalTrail(request, slot_id=slot_id)
+
+
+class _RefusalTrail:
+    """refusals_recorded's context: a class, not a generator-based context manager, as every
+    booking request of a crowd enters one."""
+
+    def __init__(self, request: Request, *, slot_id: int | None) -> None:
+        self._request, self._slot_id = request, slot_id
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, _type: object, refusal: BaseException | None, _trace: object) -> None:
+        if isinstance(refusal, _KEPT_REFUSALS):
+            request = self._request
+            await limits.record_refusal(
+                request.app.ctx.redis,
+                refusal,
+                visitor_id=request.ctx.principal.user_id,
+                slot_id=self._slot_id,
+                device=device_of(request),
+            )
 
 
 # --- the waiting room ------------------------------------------------------------------------

@@ -315,7 +315,7 @@ async def create_reservation(request: Request) -> HTTPResponse:
                 nonlocal rates
                 entry = await room.check_in(
                     visitor_id=visitor_id,
-                    request={
+                    request=lambda: {
                         "visitor_id": visitor_id,
                         # The names and ID numbers wait in Redis encrypted, and go once used.
                         "booking": app.ctx.cipher.encrypt(trying.model_dump_json()),

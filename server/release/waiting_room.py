@@ -20,6 +20,7 @@ Cluster those would need the same tag.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -28,6 +29,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from redis.asyncio import Redis
@@ -83,12 +85,14 @@ end
 # (a retry is told its place, until the drainer stores the outcome there); a refusal leaves it
 # free.
 # Answers: {3, limit, seconds left} over a rate; {4, shortage} short; {2} go ahead;
-# {0, queue id} already queued; {1, number, served, done lately} queued.
+# {0, queue id} already queued; {1, queue id, number, served, done lately} queued; {6} it would
+# be queued, but came without the request (''), to be sent again with it.
 # KEYS: queue, numbers, ticket, visitor, served, the slot's mirror entry, the Idempotency-Key's
 # record, then the rate counters (ARGV[7] of them).
-# ARGV: queue id, visitor, request, ticket TTL, must queue (1/0), party (0: no sold-out check),
-# the number of rate counters, their window, the claim's record ('': no key) and its TTL, the
-# other slots the booking would take (ids, comma-separated), then the rate limits.
+# ARGV: queue id, visitor, request ('': not sent), ticket TTL, must queue (1/0), party (0: no
+# sold-out check), the number of rate counters, their window, the claim's record ('': no key)
+# and its TTL, the other slots the booking would take (ids, comma-separated), then the rate
+# limits.
 _CHECK_IN = (
     ratelimit.COUNT_REQUESTS_LUA
     + _DONE_LATELY_LUA
@@ -108,6 +112,7 @@ if party > 0 then
   if short then return {4, short[1], short[2], short[3], short[4], short[5]} end
 end
 local queue_now = ARGV[5] ~= '0' or redis.call('LLEN', KEYS[1]) > 0
+if queue_now and ARGV[3] == '' then return {6} end
 if queue_now and not redis.call('SET', KEYS[4], ARGV[1], 'NX', 'EX', ARGV[4]) then
   return {0, redis.call('GET', KEYS[4])}
 end
@@ -130,7 +135,7 @@ redis.call('EXPIRE', KEYS[3], ARGV[4])
 if redis.call('RPUSH', KEYS[1], ARGV[1]) == 1 then
   redis.call('PUBLISH', 'WORK_CHANNEL', '')  -- the queue had been empty: wake every process
 end
-return {1, number, tonumber(redis.call('GET', KEYS[5]) or '0'), done_lately()}
+return {1, ARGV[1], number, tonumber(redis.call('GET', KEYS[5]) or '0'), done_lately()}
 """.replace("WORK_CHANNEL", _WORK_CHANNEL)
 )
 
@@ -228,12 +233,48 @@ class QueuePlace:
         }
 
 
+class _BookingPlaces:
+    """A process's booking places, handed out in the order they were asked for.
+
+    A booking that must wait gets a future, which comes true when a place is handed to it; the
+    watcher may end it first (_SLOT_SHORT), as a refusal needs no place. (An asyncio.Semaphore's
+    wait can be ended from outside only by a task and an asyncio.wait around each: in a crowd,
+    hundreds of waiting bookings' worth of both.)
+    """
+
+    def __init__(self, count: int) -> None:
+        self._free = count
+        self._waiting: collections.deque[asyncio.Future] = collections.deque()
+
+    def busy(self) -> bool:
+        """Whether a booking asking now must wait for a place."""
+        return self._free == 0
+
+    def take(self) -> asyncio.Future | None:
+        """A place now (None), or the future a place is handed to (True) once one is free."""
+        if self._free:
+            self._free -= 1
+            return None
+        handed = asyncio.get_running_loop().create_future()
+        self._waiting.append(handed)
+        return handed
+
+    def give_back(self) -> None:
+        """A place given back: to the first booking still waiting, else free."""
+        while self._waiting:
+            handed = self._waiting.popleft()
+            if not handed.done():  # not ended by the watcher, nor given up
+                handed.set_result(True)
+                return
+        self._free += 1
+
+
 class WaitingRoom:
     """One process's door to the booking path, and its share of draining the shared queue."""
 
     def __init__(self, redis: Redis, *, concurrency: int, backlog: int, door: int) -> None:
         self._redis = redis
-        self._permits = asyncio.Semaphore(concurrency)
+        self._places = _BookingPlaces(concurrency)
         self._door = asyncio.Semaphore(door)
         self._backlog = backlog
         self._waiting_here = 0
@@ -252,17 +293,17 @@ class WaitingRoom:
         self._watched: dict[str, dict[str, tuple[int, asyncio.Future]]] = {}
 
     def _full_here(self) -> bool:
-        return self._permits.locked() and self._waiting_here >= self._backlog
+        return self._places.busy() and self._waiting_here >= self._backlog
 
-    @asynccontextmanager
-    async def at_the_door(self) -> AsyncIterator[None]:
-        """Hold one of this process's places for a booking request's checks before its turn."""
+    def at_the_door(self) -> asyncio.Semaphore:
+        """This process's places for a booking request's checks before its turn, to hold one
+        with `async with`."""
         # A crowd's requests (rate limits, the sold-out check, queueing) each cost little, but
         # thousands at once crowd the event loop: every step of the bookings in progress then
         # waits behind them, and the booking rate falls. So they take turns too, a few at once;
-        # the rest wait in the server without costing CPU.
-        async with self._door:
-            yield
+        # the rest wait in the server without costing CPU. (The semaphore itself, where a
+        # generator-based context manager around it cost each request of a crowd more.)
+        return self._door
 
     @asynccontextmanager
     async def turn(self, *, slot_id: int = 0, party: int = 0) -> AsyncIterator[bool]:
@@ -272,46 +313,42 @@ class WaitingRoom:
         With a `slot_id` and `party`, SoldOutWhileWaiting instead if the mirror says the slot
         is short for the party while it waits: its refusal need not wait for a booking place.
         """
-        waited = self._permits.locked()
-        self._waiting_here += 1
+        handed = self._places.take()
+        if handed is not None:
+            await self._wait_for(handed, slot_id=slot_id, party=party)
         try:
-            if waited and party > 0 and self._book is not None:
-                await self._acquire_unless_short(mirror.entry_key(slot_id), party)
-            else:
-                await self._permits.acquire()
+            yield handed is not None
         finally:
-            self._waiting_here -= 1
-        try:
-            yield waited
-        finally:
-            self._permits.release()
+            self._places.give_back()
 
-    async def _acquire_unless_short(self, entry: str, party: int) -> None:
+    async def _wait_for(self, handed: asyncio.Future, *, slot_id: int, party: int) -> None:
         # In a crowd a booking waits here long enough for its slot to sell out, and in the tail
         # of bench/flash_crowd.py's crowd most booking places went to refusing such bookings at
-        # their turn: the watcher wakes them, as it wakes the long polls of queued ones.
-        short = asyncio.get_running_loop().create_future()
-        key = f"turn:{id(short)}"
-        self._watch_slot(entry, key, party, short)
-        acquiring = asyncio.ensure_future(self._permits.acquire())
+        # their turn: the watcher ends the wait (_SLOT_SHORT), as it wakes the long polls of
+        # queued ones.
+        watched = party > 0 and self._book is not None
+        entry, key = mirror.entry_key(slot_id), f"turn:{id(handed)}"
+        if watched:
+            self._watch_slot(entry, key, party, handed)
+        self._waiting_here += 1
         try:
-            await asyncio.wait({acquiring, short}, return_when=asyncio.FIRST_COMPLETED)
+            told = await handed
         except BaseException:
-            acquiring.cancel()
-            if acquiring.done() and not acquiring.cancelled():
-                self._permits.release()  # got it just as the caller gave up
+            if handed.done() and not handed.cancelled() and handed.result() is True:
+                self._places.give_back()  # handed a place just as the caller gave up
             raise
         finally:
-            self._unwatch(entry, key)
-        acquiring.cancel()  # no-op if it got its permit (the caller then books, checked again)
-        if not await _acquired(acquiring):
+            self._waiting_here -= 1
+            if watched:
+                self._unwatch(entry, key)
+        if told is not True:
             raise SoldOutWhileWaiting()
 
     async def check_in(
         self,
         *,
         visitor_id: int,
-        request: dict[str, str],
+        request: Callable[[], dict[str, str]],
         rates: list[ratelimit.Limit],
         rate_window: int,
         slot_id: int,
@@ -331,37 +368,21 @@ class WaitingRoom:
 
         AlreadyQueued if the visitor has a place already. Without Redis nothing is checked
         here (nor claimed): the booking path itself still holds.
+
+        `request()` makes the request as it would wait in the queue (its personal data
+        encrypted). It goes along when the request may well be queued: this process is full,
+        or the queue has had work lately. Else it is made only if the script finds the queue
+        busy after all, and the checks run again with it (uncounted): a second round trip for
+        the few, where a crowd's refusals and the bookings let through would each pay for its
+        encryption and its bytes.
         """
-        queue_id = secrets.token_urlsafe(12)
-        # The request goes along even when it will not be queued: a few hundred bytes more,
-        # where asking first would cost every booking a second round trip.
+        sent = self._full_here() or self._work_seen.is_set()
         try:
-            answer = await self._check_in(
-                keys=[
-                    _QUEUE,
-                    _NUMBERS,
-                    _TICKET + queue_id,
-                    _VISITOR + str(visitor_id),
-                    _SERVED,
-                    mirror.entry_key(slot_id),
-                    claim[0] if claim else _NO_CLAIM,
-                    *ratelimit.keys_of(rates),
-                ],
-                args=[
-                    queue_id,
-                    visitor_id,
-                    json.dumps(request),
-                    TICKET_TTL_SECONDS,
-                    int(self._full_here()),
-                    party,
-                    len(rates),
-                    rate_window,
-                    claim[1] if claim else "",
-                    idempotency.RUNNING_TTL_SECONDS,
-                    mirror.slot_ids_arg(others),
-                    *(limit for _, _, limit in rates),
-                ],
-            )
+            door = partial(self._door_checks, visitor_id=visitor_id, rate_window=rate_window,
+                           slot_id=slot_id, party=party, claim=claim, others=others)  # fmt: skip
+            answer = await door(request=request() if sent else None, rates=rates)
+            if int(answer[0]) == 6:  # the queue has work: its rates are counted already
+                answer = await door(request=request(), rates=[])
         except RedisError:
             log.warning("Redis unavailable: a booking request passes the door unchecked")
             return None
@@ -376,9 +397,50 @@ class WaitingRoom:
             return None
         if verdict == 0:
             raise AlreadyQueued(queue_id=answer[1])
-        _, number, served, done_lately = answer
+        _, queue_id, number, served, done_lately = answer
         self._work_seen.set()
         return QueuePlace.of(queue_id, int(number), int(served), int(done_lately))
+
+    async def _door_checks(
+        self,
+        *,
+        visitor_id: int,
+        request: dict[str, str] | None,
+        rates: list[ratelimit.Limit],
+        rate_window: int,
+        slot_id: int,
+        party: int,
+        claim: tuple[str, str] | None,
+        others: Sequence[int],
+    ) -> list[Any]:
+        # _CHECK_IN's answer; without a `request`, {6} where it would queue one.
+        queue_id = "" if request is None else secrets.token_urlsafe(12)
+        return await self._check_in(
+            keys=[
+                _QUEUE,
+                _NUMBERS,
+                _TICKET + queue_id,
+                _VISITOR + str(visitor_id),
+                _SERVED,
+                mirror.entry_key(slot_id),
+                claim[0] if claim else _NO_CLAIM,
+                *ratelimit.keys_of(rates),
+            ],
+            args=[
+                queue_id,
+                visitor_id,
+                "" if request is None else json.dumps(request),
+                TICKET_TTL_SECONDS,
+                int(self._full_here()),
+                party,
+                len(rates),
+                rate_window,
+                claim[1] if claim else "",
+                idempotency.RUNNING_TTL_SECONDS,
+                mirror.slot_ids_arg(others),
+                *(limit for _, _, limit in rates),
+            ],
+        )
 
     async def status(
         self, *, queue_id: str, visitor_id: int, wait_seconds: float = 0
@@ -617,18 +679,6 @@ class WaitingRoom:
             pipe.publish(_DONE_CHANNEL, f"{queue_id} {status} {answer_json}")
             await pipe.execute()
         return status, answer
-
-
-async def _acquired(acquiring: asyncio.Future) -> bool:
-    """Whether a semaphore's acquire, cancelled when the slot was found short, got its permit
-    all the same (the caller then holds it): it had, if it finished without being cancelled."""
-    try:
-        await acquiring
-    except asyncio.CancelledError:
-        if asyncio.current_task().cancelling():
-            raise  # the caller itself was cancelled meanwhile: not a refusal
-        return False
-    return True
 
 
 def _done(queue_id: str, http_status: int, answer: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from tortoise.expressions import F
 
 from miniapp_api.reservations import book_queued
 from release.steps import bearer, book, eventually
+from server.personal_data import mask_name
 from server.release import runtime
 from server.reservations.models import Reservation, TimeSlot
 
@@ -78,6 +79,29 @@ async def test_a_crowd_is_queued_in_order_and_every_queued_request_gets_its_outc
     # A visitor whose booking is done may queue again (here: sold out at once).
     again = await book(server.client, tokens[0], slot.id, people(1, first_sequence=91))
     assert again.status_code == 409
+
+
+async def test_a_request_sent_without_its_queued_form_is_queued_all_the_same(server):
+    # This process found the queue empty lately, so a request goes to the door without the form
+    # it would wait in (encrypted people and all). Another request is queued meanwhile: the
+    # door asks for the form, and the request is queued behind, then booked as sent.
+    slot, token, room = await a_slot_and_a_visitor(server, capacity=5)
+    await room.stop()
+    _, ahead = await make_visitor_token(server.app)
+    async with room.turn():
+        first = await book(server.client, ahead, slot.id, people(1, first_sequence=20))
+    assert first.status_code == 202
+    room._work_seen.clear()  # as after a drainer found the queue empty
+    second = await book(server.client, token, slot.id, people(2, first_sequence=30))
+    assert second.status_code == 202, second.text
+    assert second.json()["position"] == 2
+    room.start(partial(book_queued, server.app), workers=1)
+    outcome = await wait_for_outcome(server, token, second.json()["queue_id"])
+    assert outcome["http_status"] == 201, outcome
+    booked = outcome["answer"]
+    assert booked["slot"]["id"] == slot.id and booked["party_size"] == 2
+    holders = sorted(ticket["holder"] for ticket in booked["tickets"])
+    assert holders == sorted(mask_name(p["name"]) for p in people(2, first_sequence=30))
 
 
 async def test_a_retry_of_a_queued_request_gets_its_final_answer(server):
@@ -199,7 +223,7 @@ async def test_work_queued_by_another_process_wakes_this_ones_idle_drainers(serv
     async with elsewhere.turn():
         place = await elsewhere.check_in(
             visitor_id=visitor.id,
-            request={
+            request=lambda: {
                 "visitor_id": visitor.id,
                 "booking": server.app.ctx.cipher.encrypt(
                     json.dumps({"slot_id": slot.id, "visitors": people(1)})
