@@ -647,6 +647,11 @@ def server_cpu_per_place_ms(tally: Tally) -> float:
     return 1000 * tally.cpu_until_sold_out.get("servers", 0.0) / places if places else 0.0
 
 
+def server_cpu_per_answer_ms(tally: Tally) -> float:
+    """The servers' CPU milliseconds per answer over the whole phase."""
+    return 1000 * tally.cpu_seconds.get("servers", 0.0) / max(tally.requests, 1)
+
+
 def cores_while_booking(tally: Tally, group: str) -> float:
     """The cores `group` used on average until sold out."""
     until = sold_out_after(tally.booked)
@@ -797,8 +802,9 @@ def round_rows(results: Results) -> list[str]:
         "crowd / baseline | crowd sold out after s | sold-out answers/s | baseline booking "
         "requests/s | sold-out / booking | servers' CPU ms per place, baseline / crowd "
         "| places per servers' CPU s, crowd / baseline | cores until sold out, baseline: "
-        "servers / load client | crowd: servers / load client |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "servers / load client | crowd: servers / load client | sold-out burst: servers' CPU ms "
+        "per answer |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for number, one in enumerate(results.rounds, 1):
         rows.append(
@@ -811,7 +817,8 @@ def round_rows(results: Results) -> list[str]:
             f"| {cores_while_booking(one.baseline, 'servers'):.2f} / "
             f"{cores_while_booking(one.baseline, 'load client'):.2f} "
             f"| {cores_while_booking(one.crowd, 'servers'):.2f} / "
-            f"{cores_while_booking(one.crowd, 'load client'):.2f} |"
+            f"{cores_while_booking(one.crowd, 'load client'):.2f} "
+            f"| {server_cpu_per_answer_ms(one.sold_out):.3f} |"
         )
     return rows
 
