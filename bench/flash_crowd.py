@@ -239,11 +239,15 @@ class Tally:
     answered: list[tuple[float, str]] = field(default_factory=list)
     visitor_waits_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
-    cpu_seconds: dict[str, float] = field(default_factory=dict)  # by CpuMeter group
-    # The same from the phase's start until its last booking (filled in after the run, from
-    # its meter's trace): what each group had while places were being booked.
+    cpu: CpuMeter | None = None  # the phase's, once it is over
+    # The CPU each group used from the phase's start until its last booking (filled in after
+    # the run, from its meter's trace): what each group had while places were being booked.
     cpu_until_sold_out: dict[str, float] = field(default_factory=dict)
-    cpu: CpuMeter | None = None
+
+    @property
+    def cpu_seconds(self) -> dict[str, float]:
+        """The CPU seconds each CpuMeter group used over the whole phase."""
+        return self.cpu.seconds if self.cpu else {}
 
     @property
     def requests(self) -> int:
@@ -342,7 +346,6 @@ class Visitors:
     ) -> None:
         self.release, self.connections, self.tally = release, connections, tally
         self.other_slots = other_slots
-        self.started = time.perf_counter()
         tally.started_unix, tally.started = time.time(), time.perf_counter()
 
     def booking(self, n: int, slot_id: int, rng: random.Random) -> dict:
@@ -391,7 +394,9 @@ class Visitors:
             status, answer = await self._follow_queue(n, answer, headers)
             kind = f"queued, then {error_code(status, answer)}"
         if status == 201:
-            self.tally.told.append((time.perf_counter() - self.started, len(body["visitors"])))
+            self.tally.told.append(
+                (time.perf_counter() - self.tally.started, len(body["visitors"]))
+            )
             return "booked"
         error = answer.get("error", {})
         if status == 409 and error.get("code") == "slot_full":
@@ -631,9 +636,7 @@ def answers_per_place(tally: Tally) -> Counter[str]:
     """The answers given until sold out, by kind, per place booked (how many refusals the
     booking path's CPU was shared with)."""
     places = sum(places for _, places in tally.booked) or 1
-    return Counter(
-        {kind: round(n / places, 2) for kind, n in tally.answers_until_sold_out().items()}
-    )
+    return Counter({kind: n / places for kind, n in tally.answers_until_sold_out().items()})
 
 
 def per_place_text(tally: Tally) -> str:
@@ -686,7 +689,7 @@ async def run_phases(
                     args.baseline_workers,
                     other_slots=args.other_slots,
                 )
-            baseline.cpu_seconds, baseline.cpu = cpu.seconds, cpu
+            baseline.cpu = cpu
             print(f"round {number}: crowd: {args.visitors} visitors within {args.seconds:.0f} s"
                   " ...", flush=True)  # fmt: skip
             await connections.warm()
@@ -698,7 +701,7 @@ async def run_phases(
                     args.visitors,
                     other_slots=args.other_slots,
                 )
-            crowd.cpu_seconds, crowd.cpu = cpu.seconds, cpu
+            crowd.cpu = cpu
             print(f"round {number}: sold-out burst ...", flush=True)
             await connections.warm()
             with CpuMeter(servers.pids()) as cpu:
@@ -709,7 +712,7 @@ async def run_phases(
                     2 * args.connections,
                     other_slots=args.other_slots,
                 )
-            sold_out.cpu_seconds = cpu.seconds
+            sold_out.cpu = cpu
             rounds.append(Round(baseline, crowd, sold_out))
     finally:
         await connections.close()
@@ -887,7 +890,7 @@ Medians of the rounds: booking throughput until sold out, crowd / baseline \
 baseline {peak:.2f}; sold-out answers/s / baseline booking requests/s **{refusals:.1f}** \
 (target >= 5). Places booked per CPU second of the servers until sold out, crowd / baseline \
 **{cpu_ratio:.2f}**: the booking path's own cost under the crowd, apart from the share of the \
-shared cores the servers got (the load client runs on them too, and the crowd's costs it more).
+shared cores the servers got (the load client runs on them too).
 
 The median round (round {shown}):
 
