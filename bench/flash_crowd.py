@@ -655,10 +655,12 @@ def server_cpu_per_answer_ms(tally: Tally) -> float:
     return 1000 * tally.cpu_seconds.get("servers", 0.0) / max(tally.requests, 1)
 
 
-def cores_while_booking(tally: Tally, group: str) -> float:
-    """The cores `group` used on average until sold out."""
+def cores_while_booking(tally: Tally, group: str | None = None) -> float:
+    """The cores `group` (None: the four groups together) used on average until sold out."""
     until = sold_out_after(tally.booked)
-    return tally.cpu_until_sold_out.get(group, 0.0) / until if until else 0.0
+    used = tally.cpu_until_sold_out
+    seconds = sum(used.values()) if group is None else used.get(group, 0.0)
+    return seconds / until if until else 0.0
 
 
 def booking_requests_rate(tally: Tally) -> float:
@@ -805,9 +807,9 @@ def round_rows(results: Results) -> list[str]:
         "crowd / baseline | crowd sold out after s | sold-out answers/s | baseline booking "
         "requests/s | sold-out / booking | servers' CPU ms per place, baseline / crowd "
         "| places per servers' CPU s, crowd / baseline | cores until sold out, baseline: "
-        "servers / load client | crowd: servers / load client | sold-out burst: servers' CPU ms "
-        "per answer |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "servers / load client | crowd: servers / load client | cores until sold out, the "
+        "four groups together: baseline / crowd | sold-out burst: servers' CPU ms per answer |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for number, one in enumerate(results.rounds, 1):
         rows.append(
@@ -821,6 +823,7 @@ def round_rows(results: Results) -> list[str]:
             f"{cores_while_booking(one.baseline, 'load client'):.2f} "
             f"| {cores_while_booking(one.crowd, 'servers'):.2f} / "
             f"{cores_while_booking(one.crowd, 'load client'):.2f} "
+            f"| {cores_while_booking(one.baseline):.2f} / {cores_while_booking(one.crowd):.2f} "
             f"| {server_cpu_per_answer_ms(one.sold_out):.3f} |"
         )
     return rows
