@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/flash_crowd.py [--visitors N] [--places P] [--seconds S]
        [--connections C] [--poll-connections L] [--baseline-workers W] [--rounds R]
-       [--other-slots]
+       [--other-slots] [--compare REV]
 
 Two `etour serve` processes on PostgreSQL (database etour_bench_flash, created and dropped) and
 Redis (db 3, flushed), R rounds (3) of three phases on the same servers, each round on releases
@@ -23,6 +23,11 @@ Every request must get booked (201), queued (its outcome, or 202 then an outcome
 sold-out answer (409 slot_full); anything else is an error. The database must hold exactly P
 places booked in each release, with one ticket per place. The run fails (RESULTS.md unchanged)
 otherwise.
+
+With `--compare REV` each of the R rounds runs twice, on servers of this tree and on servers of
+git revision REV (its code, and its migrations on a database of its own), in turns, the side
+going first alternating: the same bench, stores and machine, so a change's effect shows in
+paired rounds rather than across runs minutes apart on a machine whose speed swings.
 """
 
 from __future__ import annotations
@@ -30,11 +35,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import io
 import json
+import os
 import random
 import re
 import statistics
+import subprocess
 import sys
+import tarfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -44,6 +53,7 @@ from pathlib import Path
 
 import uvloop
 from common import (
+    PROJECT_ROOT,
     TRANSPORT_ERRORS,
     BenchError,
     CpuMeter,
@@ -67,6 +77,7 @@ from common import commit as current_commit
 from reservations import id_number, make_venue, settings_for, signed_token
 
 BENCH_NAME = "flash_crowd"
+THIS_TREE = "this tree"
 BENCH_DATABASE = "etour_bench_flash"
 FIRST_PERSON = 900_000  # ID numbers far from the other benchmarks' people
 SLOTS = 8
@@ -118,6 +129,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="each visitor names the day's other slots as well (服从调剂: one request, where a "
         "visitor of one slot takes suggestions)",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="run each round on this tree's servers and on those of git revision REV, in turns",
     )
     add_store_arguments(parser, database=BENCH_DATABASE, redis_db=3)
     args = parser.parse_args(argv)
@@ -723,7 +739,8 @@ async def run_phases(
     return rounds
 
 
-def run_benchmark(args: argparse.Namespace, data_dir: Path) -> Results:
+def run_benchmark(args: argparse.Namespace, data_dir: Path, code: Path | None = None) -> Results:
+    """The rounds on servers of this tree, or of the source tree `code` (another revision's)."""
     try:
         database_url = asyncio.run(recreate_pg_database(args.pg_admin_url, BENCH_DATABASE))
         asyncio.run(flush_redis(args.redis_url))
@@ -731,6 +748,8 @@ def run_benchmark(args: argparse.Namespace, data_dir: Path) -> Results:
         raise BenchError(f"PostgreSQL or Redis unavailable: {problem!r}") from None
     try:
         env = server_environment(data_dir, database_url, args.redis_url, ETOUR_ENV="test")
+        if code is not None:  # its packages first on the path, before this tree's installed ones
+            env["PYTHONPATH"] = str(code)
         run_etour(env, data_dir, "init-db")
         # Three visitors a place: parties average about two and want the morning, so even the
         # least wanted slot sells out.
@@ -776,6 +795,94 @@ def run_benchmark(args: argparse.Namespace, data_dir: Path) -> Results:
     finally:
         asyncio.run(drop_pg_database(args.pg_admin_url, BENCH_DATABASE))
         asyncio.run(flush_redis(args.redis_url))
+
+
+def source_of(revision: str, into: Path) -> Path:
+    """Git revision `revision`'s source tree, written under `into`."""
+    tree = into / "servers-code"
+    tree.mkdir()
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "archive", "--format=tar", revision],
+            capture_output=True,
+            check=True,
+        ).stdout
+    except subprocess.CalledProcessError as problem:
+        raise BenchError(f"no revision {revision!r}: {problem.stderr.decode().strip()}") from None
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
+def run_comparison(args: argparse.Namespace, data_dir: Path) -> dict[str, list[Round]]:
+    """Each round on this tree's servers and on revision `args.compare`'s, in turns (the side
+    going first alternates); the rounds of each side."""
+    sides: dict[str, Path | None] = {
+        THIS_TREE: None,
+        args.compare: source_of(args.compare, data_dir),
+    }
+    one_round = argparse.Namespace(**{**vars(args), "rounds": 1})
+    rounds: dict[str, list[Round]] = {side: [] for side in sides}
+    for number in range(args.rounds):
+        order = list(sides) if number % 2 == 0 else list(reversed(sides))
+        for side in order:
+            print(f"comparison round {number + 1}: servers of {side}", flush=True)
+            run_dir = data_dir / f"round-{number + 1}-run-{order.index(side) + 1}"
+            run_dir.mkdir()
+            results = run_benchmark(one_round, run_dir, sides[side])
+            problems = results.problems()
+            if problems:
+                raise BenchError(f"servers of {side}: {problems}")
+            rounds[side].extend(results.rounds)
+    return rounds
+
+
+def comparison_body(rounds: dict[str, list[Round]], args: argparse.Namespace, at: datetime) -> str:
+    """The paired rounds' figures, each side's medians, and how often this tree's was higher."""
+    this, other = rounds[THIS_TREE], rounds[args.compare]
+    figures = (
+        ("crowd / baseline, places/s until sold out", Round.throughput_ratio, "{:.2f}"),
+        ("places per servers' CPU s, crowd / baseline", Round.cpu_ratio, "{:.2f}"),
+        ("sold-out answers/s / baseline booking requests/s", Round.sold_out_ratio, "{:.1f}"),
+        (
+            "sold-out burst: servers' CPU ms per answer",
+            lambda one: server_cpu_per_answer_ms(one.sold_out),
+            "{:.3f}",
+        ),
+    )
+    rows = [
+        f"| figure | round: this tree / {args.compare} | median, this tree | median, "
+        f"{args.compare} | rounds where this tree's is higher |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for label, figure, shape in figures:
+        pairs = [(figure(mine), figure(theirs)) for mine, theirs in zip(this, other, strict=True)]
+        each = " · ".join(f"{shape.format(a)} / {shape.format(b)}" for a, b in pairs)
+        higher = sum(a > b for a, b in pairs)
+        rows.append(
+            f"| {label} | {each} | {shape.format(statistics.median(a for a, _ in pairs))} "
+            f"| {shape.format(statistics.median(b for _, b in pairs))} "
+            f"| {higher} of {len(pairs)} |"
+        )
+    title = f"the flash crowd on this tree's servers and on {args.compare}'s"
+    crowd = f"{args.visitors} visitors within {args.seconds:.0f} s for {args.places} places"
+    if args.other_slots:
+        crowd += ", naming other slots"
+    return f"""## {BENCH_NAME}_compare: {title}
+
+- date (UTC): {at:%Y-%m-%d %H:%M}
+- commit: {current_commit()} (this tree: its committed code and any changes not committed yet)
+- machine: {machine_line(postgres=True)}
+- command: `{invoked_command()}`
+- method: {args.rounds} rounds, each run twice back to back, once on servers of this tree and \
+once on servers of {args.compare} (its source from git, its migrations on a database of its \
+own; the bench, load client and stores the same), the side going first alternating; each run \
+one round of `flash_crowd.py` ({crowd}), with its checks
+- checked: every run's requests answered 201, 202 then an outcome, or 409 slot_full, and each \
+release's database counts exact
+
+{chr(10).join(rows)}
+"""
 
 
 def latency_row(label: str, values: list[float], seconds: float) -> str:
@@ -837,6 +944,10 @@ def results_body(results: Results, args: argparse.Namespace, at: datetime) -> st
     peak = statistics.median(one.peak_ratio() for one in results.rounds)
     refusals = statistics.median(one.sold_out_ratio() for one in results.rounds)
     cpu_ratio = statistics.median(one.cpu_ratio() for one in results.rounds)
+    machine = {
+        name: statistics.median(cores_while_booking(getattr(one, name)) for one in results.rounds)
+        for name in ("baseline", "crowd")
+    }
     rows = [
         "| phase: answers | count | per s | p50 ms | p99 ms |",
         "|---|---:|---:|---:|---:|",
@@ -893,7 +1004,10 @@ Medians of the rounds: booking throughput until sold out, crowd / baseline \
 baseline {peak:.2f}; sold-out answers/s / baseline booking requests/s **{refusals:.1f}** \
 (target >= 5). Places booked per CPU second of the servers until sold out, crowd / baseline \
 **{cpu_ratio:.2f}**: the booking path's own cost under the crowd, apart from the share of the \
-shared cores the servers got (the load client runs on them too).
+shared cores the servers got (the load client runs on them too). The four groups together used \
+{machine["baseline"]:.2f} cores in the baseline and {machine["crowd"]:.2f} in the crowd until \
+sold out (medians), of the machine's {os.cpu_count()}: where both are near all of them, the \
+crowd books as fast only if what it asks besides its bookings costs next to nothing.
 
 The median round (round {shown}):
 
@@ -933,6 +1047,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the three phases, print the figures, record them when every promise held."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started_at = datetime.now(UTC)
+    if args.compare:
+        compared = run_in_temp_dir(
+            BENCH_NAME,
+            lambda data_dir: run_comparison(args, data_dir),
+            prefix="etour-bench-flash-",
+            stopped="the servers were stopped",
+        )
+        body = comparison_body(compared, args, started_at)
+        print(body)
+        return record_results(f"{BENCH_NAME}_compare", body)
     results = run_in_temp_dir(
         BENCH_NAME,
         lambda data_dir: run_benchmark(args, data_dir),
