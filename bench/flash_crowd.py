@@ -49,6 +49,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
+from functools import partial
 from pathlib import Path
 
 import uvloop
@@ -1047,22 +1048,15 @@ def main(argv: list[str] | None = None) -> int:
     """Run the three phases, print the figures, record them when every promise held."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started_at = datetime.now(UTC)
+    run = partial(run_comparison if args.compare else run_benchmark, args)
+    measured = run_in_temp_dir(
+        BENCH_NAME, run, prefix="etour-bench-flash-", stopped="the servers were stopped"
+    )
     if args.compare:
-        compared = run_in_temp_dir(
-            BENCH_NAME,
-            lambda data_dir: run_comparison(args, data_dir),
-            prefix="etour-bench-flash-",
-            stopped="the servers were stopped",
-        )
-        body = comparison_body(compared, args, started_at)
+        body = comparison_body(measured, args, started_at)
         print(body)
         return record_results(f"{BENCH_NAME}_compare", body)
-    results = run_in_temp_dir(
-        BENCH_NAME,
-        lambda data_dir: run_benchmark(args, data_dir),
-        prefix="etour-bench-flash-",
-        stopped="the servers were stopped",
-    )
+    results = measured
     body = results_body(results, args, started_at)
     print(body)
     problems = results.problems()
