@@ -463,23 +463,14 @@ class CpuMeter:
         return self._group_of(pid, command.decode(errors="replace"))
 
     def _snapshot(self) -> dict[str, float]:
-        ticks = os.sysconf("SC_CLK_TCK")
-        used = dict.fromkeys(self.GROUPS, 0.0)
-        for pid in _running_pids():
-            group = self._group_at(pid)
-            seconds = None if group is None else self._used_by(pid, ticks)
-            if seconds is None:
-                self._untraced.add(pid)
-            else:
-                used[group] += seconds
-                self._pids[pid] = group
-        return used
+        self._find_new()
+        return self._traced()
 
     def _find_new(self) -> None:
         # Processes started since the last look join the trace with all they used: they were
         # started within the phase. (Traced only from the start, a PostgreSQL pool growing in
         # the phase left its new connections' CPU out: a third to two thirds of the database's
-        # in bench/flash_crowd.py's first baseline.)
+        # in bench/flash_crowd.py's first baseline.) A process gone meanwhile counts nothing.
         for pid in _running_pids():
             if pid in self._pids or pid in self._untraced:
                 continue
