@@ -37,6 +37,7 @@ import asyncio
 import gc
 import io
 import json
+import math
 import os
 import random
 import re
@@ -162,6 +163,12 @@ class Release:
     id_numbers: list[str]
 
 
+def slot_capacities(places: int) -> list[int]:
+    """The places of each of a release's SLOTS consecutive hour-long slots, `places` in all."""
+    each, extra = divmod(places, SLOTS)
+    return [each + (1 if n < extra else 0) for n in range(SLOTS)]
+
+
 async def make_release(
     database_url: str, code: str, places: int, visitors: int, people: range
 ) -> Release:
@@ -178,16 +185,15 @@ async def make_release(
     try:
         venue_id = await make_venue(code)
         day = local_now().date() + timedelta(days=2)
-        each, extra = divmod(places, SLOTS)
         slots = [
             await TimeSlot.create(
                 venue_id=venue_id,
                 date=day,
                 starts_at=clock_time(9 + n),
                 ends_at=clock_time(10 + n),
-                capacity=each + (1 if n < extra else 0),
+                capacity=capacity,
             )
-            for n in range(SLOTS)
+            for n, capacity in enumerate(slot_capacities(places))
         ]
         await Visitor.bulk_create([Visitor(openid=f"{code}-{n}") for n in range(visitors)])
         ids = await (
@@ -355,6 +361,23 @@ class Connections:
                 await pool.get_nowait().close()
 
 
+def first_wish(rng: random.Random) -> tuple[int, int]:
+    """The slot (its index: the morning's are wanted most) and the party size a visitor asks
+    for first."""
+    return rng.choices(range(SLOTS), SLOT_WEIGHTS)[0], rng.choices(PARTY_SIZES, PARTY_WEIGHTS)[0]
+
+
+def crowd_arrivals(visitors: int, seconds: float) -> list[float]:
+    """When each of the crowd's visitors arrives, in seconds from the phase's start, in order:
+    half within the first FRONT_SECONDS, the rest after, until `seconds`."""
+    rng = random.Random(SEED)
+    front = visitors // 2
+    return sorted(
+        [rng.uniform(0, FRONT_SECONDS) for _ in range(front)]
+        + [rng.uniform(FRONT_SECONDS, seconds) for _ in range(visitors - front)]
+    )
+
+
 class Visitors:
     """How one visitor of a release behaves: book, follow the queue, take suggestions."""
 
@@ -365,8 +388,7 @@ class Visitors:
         self.other_slots = other_slots
         tally.started_unix, tally.started = time.time(), time.perf_counter()
 
-    def booking(self, n: int, slot_id: int, rng: random.Random) -> dict:
-        size = rng.choices(PARTY_SIZES, PARTY_WEIGHTS)[0]
+    def booking(self, n: int, slot_id: int, size: int) -> dict:
         first = MAX_PARTY * n
         body = {
             "slot_id": slot_id,
@@ -387,8 +409,8 @@ class Visitors:
             "Accept-Language": "en",
             "Prefer": PREFER_WAIT,
         }
-        slot_id = rng.choices(self.release.slot_ids, SLOT_WEIGHTS)[0]
-        body = self.booking(n, slot_id, rng)
+        wanted, size = first_wish(rng)
+        body = self.booking(n, self.release.slot_ids[wanted], size)
         outcome = "error"
         try:
             async with asyncio.timeout(GIVE_UP_SECONDS):
@@ -486,12 +508,7 @@ async def crowd_phase(
     """`visitors_count` visitors arriving within `seconds`, half in the first 10 s."""
     tally = Tally()
     visitors = Visitors(release, connections, tally, other_slots=other_slots)
-    rng = random.Random(SEED)
-    front = visitors_count // 2
-    arrivals = sorted(
-        [rng.uniform(0, FRONT_SECONDS) for _ in range(front)]
-        + [rng.uniform(FRONT_SECONDS, seconds) for _ in range(visitors_count - front)]
-    )
+    arrivals = crowd_arrivals(visitors_count, seconds)
     # Each visitor's task starts at their arrival: 20,000 tasks made at once (each sleeping
     # until its time) held this client's loop for a few hundred milliseconds at the start.
     visits = []
@@ -518,7 +535,9 @@ async def sold_out_phase(
     async def worker() -> None:
         for n in numbers:
             # People nobody booked yet: a refusal can only be for want of places.
-            body = visitors.booking(len(release.tokens) + n, rng.choice(release.slot_ids), rng)
+            slot_id = rng.choice(release.slot_ids)
+            size = rng.choices(PARTY_SIZES, PARTY_WEIGHTS)[0]
+            body = visitors.booking(len(release.tokens) + n, slot_id, size)
             token = release.tokens[n % len(release.tokens)]
             headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
             began = time.perf_counter()
@@ -540,6 +559,107 @@ async def sold_out_phase(
     return tally
 
 
+# --- what the crowd's arrivals allow ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Demand:
+    """The earliest a crowd's release could sell out, from its arrivals alone: every request
+    answered the instant it comes, each refused visitor's next try made at once."""
+
+    seconds: float | None  # None: its visitors never book every place
+    places: int
+
+    @property
+    def rate(self) -> float:
+        """Places/s until sold out at that pace: the most any server could book this crowd at
+        (inf when it never sells out: no bound known)."""
+        return self.places / self.seconds if self.seconds else math.inf
+
+    def text(self, baseline_rate: float) -> str:
+        """What the arrivals allow, for RESULTS.md, beside the baseline's places/s."""
+        if self.seconds is None:
+            return "Replayed at once, the crowd's visitors never book every place."
+        bound = (
+            "less than the baseline's: this crowd asks for places more slowly than the booking "
+            "path books them, so its rate is bound by its arrivals, and crowd / baseline "
+            "cannot reach 1 here whatever the servers do"
+            if self.rate < baseline_rate
+            else "more than the baseline's: the crowd asks for more than the booking path "
+            "books, and the booking path is the bound"
+        )
+        return (
+            f"The crowd's arrivals allow at most {self.rate:.0f} places/s: with every request "
+            "answered the instant it came and each refused visitor trying its next slot at "
+            f"once, the release sells out after {self.seconds:.2f} s (the phase's own arrivals "
+            "and choices replayed in memory against the release, booked and refused as the "
+            f"servers do; the median of {DEMAND_DRAWS} draws of the suggestions' order). That is "
+            f"{bound} (the baseline's median: {baseline_rate:.0f} places/s)."
+        )
+
+
+# The instant-service replay is drawn this many times (its suggestions' order is a draw, as the
+# servers' is); the median is reported.
+DEMAND_DRAWS = 9
+
+
+def crowd_demand(args: argparse.Namespace) -> Demand:
+    """The crowd phase's Demand: its visitors, as they arrive and choose (the same draws as the
+    phase's), replayed against a release kept in memory, booked as the servers book them."""
+    from server.reservations.service import CROWDED_RATIO, SUGGESTED_SLOTS
+
+    capacities = slot_capacities(args.places)
+    wishes = [
+        (at, *first_wish(random.Random(SEED + n)))
+        for n, at in enumerate(crowd_arrivals(args.visitors, args.seconds))
+    ]
+
+    def replay(rng: random.Random) -> float | None:
+        left, unbooked = list(capacities), args.places
+
+        def crowded(n: int) -> bool:
+            return capacities[n] - left[n] >= CROWDED_RATIO * capacities[n]
+
+        def suggested(asked: int, party: int) -> int | None:
+            # A refusal's suggestions: the nearest slots with room (the uncrowded first), in a
+            # draw weighted by the room each has; the visitor takes the first.
+            nearest = sorted(
+                (n for n in range(SLOTS) if n != asked and left[n] >= party),
+                key=lambda n: (crowded(n), abs(n - asked)),
+            )[:SUGGESTED_SLOTS]
+            return min(
+                nearest,
+                key=lambda n: (crowded(n), -(rng.random() ** (1 / left[n]))),
+                default=None,
+            )
+
+        def moved(asked: int, party: int) -> int:
+            # 服从调剂: another of the day's slots with room, drawn by the room each has.
+            roomy = [n for n in range(SLOTS) if left[n] >= party]
+            return rng.choices(roomy, [left[n] for n in roomy])[0] if roomy else asked
+
+        for at, slot, party in wishes:
+            tries = SUGGESTIONS_TAKEN + 1
+            while slot is not None and tries:
+                tries -= 1
+                if args.other_slots and left[slot] < party:
+                    slot = moved(slot, party)
+                if left[slot] >= party:
+                    left[slot] -= party
+                    unbooked -= party
+                    if not unbooked:
+                        return at
+                    break
+                # With the other slots named, a refusal's suggestions are the next day's: none
+                # in this release.
+                slot = None if args.other_slots else suggested(slot, party)
+        return None
+
+    draws = [replay(random.Random(SEED + draw)) for draw in range(DEMAND_DRAWS)]
+    middle = statistics.median(math.inf if draw is None else draw for draw in draws)
+    return Demand(None if math.isinf(middle) else middle, args.places)
+
+
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -555,6 +675,13 @@ class Round:
         """Places/s until sold out, the crowd's over the baseline's."""
         base = booking_rate(self.baseline.booked)
         return booking_rate(self.crowd.booked) / base if base else 0.0
+
+    def attainable_ratio(self, demand: Demand) -> float:
+        """Places/s until sold out, the crowd's over the lower of the baseline's and the most
+        its arrivals allow (`demand`): a crowd asking for fewer places a second than the
+        booking path books cannot be booked faster than it asks."""
+        attainable = min(booking_rate(self.baseline.booked), demand.rate)
+        return booking_rate(self.crowd.booked) / attainable if attainable else 0.0
 
     def peak_ratio(self) -> float:
         """Places/s in the busiest half second, the crowd's over the baseline's."""
@@ -583,6 +710,7 @@ class Results:
     rounds: list[Round]
     counts: dict[str, dict[str, int]]
     places: int
+    demand: Demand
 
     def problems(self) -> list[str]:
         found = []
@@ -792,7 +920,7 @@ def run_benchmark(args: argparse.Namespace, data_dir: Path, code: Path | None = 
                     for at, places in asyncio.run(booking_times(database_url, release[name]))
                 ]  # fmt: skip
                 tally.cpu_until_sold_out = cpu_while_booking(tally)
-        return Results(rounds, counts, args.places)
+        return Results(rounds, counts, args.places, crowd_demand(args))
     finally:
         asyncio.run(drop_pg_database(args.pg_admin_url, BENCH_DATABASE))
         asyncio.run(flush_redis(args.redis_url))
@@ -841,8 +969,16 @@ def run_comparison(args: argparse.Namespace, data_dir: Path) -> dict[str, list[R
 def comparison_body(rounds: dict[str, list[Round]], args: argparse.Namespace, at: datetime) -> str:
     """The paired rounds' figures, each side's medians, and how often this tree's was higher."""
     this, other = rounds[THIS_TREE], rounds[args.compare]
+    demand = crowd_demand(args)
     figures = (
+        ("baseline places/s", lambda one: booking_rate(one.baseline.booked), "{:.0f}"),
+        ("crowd places/s", lambda one: booking_rate(one.crowd.booked), "{:.0f}"),
         ("crowd / baseline, places/s until sold out", Round.throughput_ratio, "{:.2f}"),
+        (
+            "crowd / the lower of the baseline and what the crowd's arrivals allow",
+            lambda one: one.attainable_ratio(demand),
+            "{:.2f}",
+        ),
         ("places per servers' CPU s, crowd / baseline", Round.cpu_ratio, "{:.2f}"),
         ("sold-out answers/s / baseline booking requests/s", Round.sold_out_ratio, "{:.1f}"),
         (
@@ -911,19 +1047,21 @@ def cpu_rows(phases: dict[str, Tally]) -> list[str]:
 def round_rows(results: Results) -> list[str]:
     """Each round's two targets' figures."""
     rows = [
-        "| round | baseline places/s | crowd places/s | crowd / baseline | busiest 0.5 s, "
+        "| round | baseline places/s | crowd places/s | crowd / baseline | crowd / the lower "
+        "of the baseline and what its arrivals allow | busiest 0.5 s, "
         "crowd / baseline | crowd sold out after s | sold-out answers/s | baseline booking "
         "requests/s | sold-out / booking | servers' CPU ms per place, baseline / crowd "
         "| places per servers' CPU s, crowd / baseline | cores until sold out, baseline: "
         "servers / load client | crowd: servers / load client | cores until sold out, the "
         "four groups together: baseline / crowd | sold-out burst: servers' CPU ms per answer |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for number, one in enumerate(results.rounds, 1):
         rows.append(
             f"| {number} | {booking_rate(one.baseline.booked):.0f} "
             f"| {booking_rate(one.crowd.booked):.0f} | {one.throughput_ratio():.2f} "
-            f"| {one.peak_ratio():.2f} | {sold_out_after(one.crowd.booked):.1f} "
+            f"| {one.attainable_ratio(results.demand):.2f} | {one.peak_ratio():.2f} "
+            f"| {sold_out_after(one.crowd.booked):.1f} "
             f"| {one.refusal_rate():.0f} | {booking_requests_rate(one.baseline):.0f} "
             f"| {one.sold_out_ratio():.1f} | {server_cpu_per_place_ms(one.baseline):.2f} / "
             f"{server_cpu_per_place_ms(one.crowd):.2f} | {one.cpu_ratio():.2f} "
@@ -942,6 +1080,8 @@ def results_body(results: Results, args: argparse.Namespace, at: datetime) -> st
     shown = results.rounds.index(median) + 1
     crowd, baseline, sold_out = median.crowd, median.baseline, median.sold_out
     throughput = statistics.median(one.throughput_ratio() for one in results.rounds)
+    attainable = statistics.median(one.attainable_ratio(results.demand) for one in results.rounds)
+    baseline_rate = statistics.median(booking_rate(one.baseline.booked) for one in results.rounds)
     peak = statistics.median(one.peak_ratio() for one in results.rounds)
     refusals = statistics.median(one.sold_out_ratio() for one in results.rounds)
     cpu_ratio = statistics.median(one.cpu_ratio() for one in results.rounds)
@@ -1001,14 +1141,17 @@ holds exactly {args.places} places and as many tickets in each release
 {chr(10).join(round_rows(results))}
 
 Medians of the rounds: booking throughput until sold out, crowd / baseline \
-**{throughput:.2f}** (target >= 1); busiest {PEAK_WINDOW_SECONDS} s of booking, crowd / \
-baseline {peak:.2f}; sold-out answers/s / baseline booking requests/s **{refusals:.1f}** \
-(target >= 5). Places booked per CPU second of the servers until sold out, crowd / baseline \
-**{cpu_ratio:.2f}**: the booking path's own cost under the crowd, apart from the share of the \
-shared cores the servers got (the load client runs on them too). The four groups together used \
-{machine["baseline"]:.2f} cores in the baseline and {machine["crowd"]:.2f} in the crowd until \
-sold out (medians), of the machine's {os.cpu_count()}: where both are near all of them, the \
-crowd books as fast only if what it asks besides its bookings costs next to nothing.
+**{throughput:.2f}**. {results.demand.text(baseline_rate)} Crowd / the lower of the two \
+**{attainable:.2f}** (target >= 1: the crowd booked as fast as the booking path books without \
+it, or as fast as the crowd asked, whichever is less). Busiest {PEAK_WINDOW_SECONDS} s of \
+booking, crowd / baseline {peak:.2f}; sold-out answers/s / baseline booking requests/s \
+**{refusals:.1f}** (target >= 5). Places booked per CPU second of the servers until sold out, \
+crowd / baseline **{cpu_ratio:.2f}**: the booking path's own cost under the crowd, apart from \
+the share of the shared cores the servers got (the load client runs on them too). The four \
+groups together used {machine["baseline"]:.2f} cores in the baseline and \
+{machine["crowd"]:.2f} in the crowd until sold out (medians), of the machine's \
+{os.cpu_count()}: where both are near all of them, the crowd books as fast only if what it \
+asks besides its bookings costs next to nothing.
 
 The median round (round {shown}):
 

@@ -416,7 +416,7 @@ _CLAIM_DAY = (
 )
 # How many suggestions the fast "sold out" answer keeps per slot, before filtering by party.
 _SUGGESTIONS_KEPT = 10
-_SUGGESTED = 3  # how many a refusal offers
+SUGGESTED_SLOTS = 3  # how many a refusal offers
 
 # --- the booking's writes -----------------------------------------------------------------------
 # A reservation, its people's day claims, their tickets, the daily quotas, and the slot's places
@@ -920,7 +920,7 @@ def _read_done(reading: asyncio.Task) -> None:
 
 def _for_party(alternatives: list[dict], party: int) -> list[dict]:
     """The nearest three alternatives with room for the party, in a spread order (see below)."""
-    fitting = [s for s in alternatives if s["remaining"] >= party][:_SUGGESTED]
+    fitting = [s for s in alternatives if s["remaining"] >= party][:SUGGESTED_SLOTS]
     # A crowd refused together mostly takes the first suggestion: the same for all, that one
     # slot filled at once and the rest of the crowd was refused again, while the others stayed
     # empty. So each refusal orders its few by a draw weighted by the places they have left
