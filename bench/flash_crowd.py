@@ -83,6 +83,7 @@ THIS_TREE = "this tree"
 BENCH_DATABASE = "etour_bench_flash"
 FIRST_PERSON = 900_000  # ID numbers far from the other benchmarks' people
 SLOTS = 8
+ISSUE_VISITORS = 20_000  # the issue's crowd; another size has its own section in RESULTS.md
 # Most visitors want the morning: the first slots are asked for most.
 SLOT_WEIGHTS = [4, 4, 3, 3, 2, 2, 1, 1]
 PARTY_SIZES, PARTY_WEIGHTS = [1, 2, 3, 4], [40, 35, 15, 10]
@@ -112,7 +113,9 @@ WARM_AT_ONCE = 50  # connections opened at a time before a phase (within the lis
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command line: the crowd, the release, the connections, where the stores are."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--visitors", type=int, default=20_000, help="visitors in the crowd")
+    parser.add_argument(
+        "--visitors", type=int, default=ISSUE_VISITORS, help="visitors in the crowd"
+    )
     parser.add_argument("--places", type=int, default=2_000, help="places per release")
     parser.add_argument("--seconds", type=float, default=60.0, help="the crowd arrives within")
     # More than a process books at once plus what it lets wait (20 + 200 by default), so the
@@ -1209,8 +1212,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def section_name(args: argparse.Namespace) -> str:
-    """The run's section of RESULTS.md: the crowd that names other slots has its own."""
-    return f"{BENCH_NAME}_other_slots" if args.other_slots else BENCH_NAME
+    """The run's section of RESULTS.md: the crowd that names other slots has its own, and so
+    has a crowd of another size than the issue's (`flash_crowd_40000_visitors`, say)."""
+    name = f"{BENCH_NAME}_other_slots" if args.other_slots else BENCH_NAME
+    return name if args.visitors == ISSUE_VISITORS else f"{name}_{args.visitors}_visitors"
 
 
 if __name__ == "__main__":
