@@ -713,7 +713,6 @@ class Results:
     rounds: list[Round]
     counts: dict[str, dict[str, int]]
     places: int
-    demand: Demand
 
     def problems(self) -> list[str]:
         found = []
@@ -923,7 +922,7 @@ def run_benchmark(args: argparse.Namespace, data_dir: Path, code: Path | None = 
                     for at, places in asyncio.run(booking_times(database_url, release[name]))
                 ]  # fmt: skip
                 tally.cpu_until_sold_out = cpu_while_booking(tally)
-        return Results(rounds, counts, args.places, crowd_demand(args))
+        return Results(rounds, counts, args.places)
     finally:
         asyncio.run(drop_pg_database(args.pg_admin_url, BENCH_DATABASE))
         asyncio.run(flush_redis(args.redis_url))
@@ -1047,7 +1046,7 @@ def cpu_rows(phases: dict[str, Tally]) -> list[str]:
     return rows
 
 
-def round_rows(results: Results) -> list[str]:
+def round_rows(results: Results, demand: Demand) -> list[str]:
     """Each round's two targets' figures."""
     rows = [
         "| round | baseline places/s | crowd places/s | crowd / baseline | crowd / the lower "
@@ -1063,7 +1062,7 @@ def round_rows(results: Results) -> list[str]:
         rows.append(
             f"| {number} | {booking_rate(one.baseline.booked):.0f} "
             f"| {booking_rate(one.crowd.booked):.0f} | {one.throughput_ratio():.2f} "
-            f"| {one.attainable_ratio(results.demand):.2f} | {one.peak_ratio():.2f} "
+            f"| {one.attainable_ratio(demand):.2f} | {one.peak_ratio():.2f} "
             f"| {sold_out_after(one.crowd.booked):.1f} "
             f"| {one.refusal_rate():.0f} | {booking_requests_rate(one.baseline):.0f} "
             f"| {one.sold_out_ratio():.1f} | {server_cpu_per_place_ms(one.baseline):.2f} / "
@@ -1083,7 +1082,8 @@ def results_body(results: Results, args: argparse.Namespace, at: datetime) -> st
     shown = results.rounds.index(median) + 1
     crowd, baseline, sold_out = median.crowd, median.baseline, median.sold_out
     throughput = statistics.median(one.throughput_ratio() for one in results.rounds)
-    attainable = statistics.median(one.attainable_ratio(results.demand) for one in results.rounds)
+    demand = crowd_demand(args)
+    attainable = statistics.median(one.attainable_ratio(demand) for one in results.rounds)
     baseline_rate = statistics.median(booking_rate(one.baseline.booked) for one in results.rounds)
     peak = statistics.median(one.peak_ratio() for one in results.rounds)
     refusals = statistics.median(one.sold_out_ratio() for one in results.rounds)
@@ -1141,10 +1141,10 @@ burst: {args.visitors} more booking attempts for the sold-out release, closed lo
 then an outcome); the database \
 holds exactly {args.places} places and as many tickets in each release
 
-{chr(10).join(round_rows(results))}
+{chr(10).join(round_rows(results, demand))}
 
 Medians of the rounds: booking throughput until sold out, crowd / baseline \
-**{throughput:.2f}**. {results.demand.text(baseline_rate)} Crowd / the lower of the two \
+**{throughput:.2f}**. {demand.text(baseline_rate)} Crowd / the lower of the two \
 **{attainable:.2f}** (target >= 1: the crowd booked as fast as the booking path books without \
 it, or as fast as the crowd asked, whichever is less). Busiest {PEAK_WINDOW_SECONDS} s of \
 booking, crowd / baseline {peak:.2f}; sold-out answers/s / baseline booking requests/s \
