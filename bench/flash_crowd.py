@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import heapq
 import io
 import json
 import math
@@ -46,7 +47,7 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
@@ -567,29 +568,29 @@ async def sold_out_phase(
 
 @dataclass(frozen=True)
 class Demand:
-    """The earliest a crowd's release could sell out, from its arrivals alone: every request
-    answered the instant it comes, each refused visitor's next try made at once."""
+    """When the crowd's release sells out with its visitors served by an ideal booking path:
+    one booking at a time in arrival order, each taking its party's share of a second at
+    `served_at` places/s (inf: the instant it comes), refusals free and at once, no latency,
+    each refused visitor's next try made at once."""
 
     seconds: float | None  # None: its visitors never book every place
     places: int
+    served_at: float
 
     @property
     def rate(self) -> float:
-        """Places/s until sold out at that pace: the most any server could book this crowd at
-        (inf when it never sells out: no bound known)."""
+        """Places/s until sold out at that pace (inf when it never sells out: no bound known)."""
         return self.places / self.seconds if self.seconds else math.inf
 
     def text(self, baseline_rate: float) -> str:
-        """What the arrivals allow, for RESULTS.md, beside the baseline's places/s."""
+        """What the arrivals allow served at once, for RESULTS.md, beside the baseline's."""
         if self.seconds is None:
             return "Replayed at once, the crowd's visitors never book every place."
         bound = (
             "less than the baseline's: this crowd asks for places more slowly than the booking "
-            "path books them, so its rate is bound by its arrivals, and crowd / baseline "
-            "cannot reach 1 here whatever the servers do"
+            "path books them"
             if self.rate < baseline_rate
-            else "more than the baseline's: the crowd asks for more than the booking path "
-            "books, and the booking path is the bound"
+            else "more than the baseline's: the crowd asks for more than the booking path books"
         )
         return (
             f"The crowd's arrivals allow at most {self.rate:.0f} places/s: with every request "
@@ -601,14 +602,15 @@ class Demand:
         )
 
 
-# The instant-service replay is drawn this many times (its suggestions' order is a draw, as the
-# servers' is); the median is reported.
+# The replay is drawn this many times (its suggestions' order is a draw, as the servers' is);
+# the median is reported.
 DEMAND_DRAWS = 9
 
 
-def crowd_demand(args: argparse.Namespace) -> Demand:
+def crowd_demand(args: argparse.Namespace, served_at: float = math.inf) -> Demand:
     """The crowd phase's Demand: its visitors, as they arrive and choose (the same draws as the
-    phase's), replayed against a release kept in memory, booked as the servers book them."""
+    phase's), replayed against a release kept in memory, booked and refused as the servers do,
+    by an ideal booking path of `served_at` places/s."""
     from server.reservations.service import CROWDED_RATIO, SUGGESTED_SLOTS
 
     capacities = slot_capacities(args.places)
@@ -641,26 +643,53 @@ def crowd_demand(args: argparse.Namespace) -> Demand:
             roomy = [n for n in range(SLOTS) if left[n] >= party]
             return rng.choices(roomy, [left[n] for n in roomy])[0] if roomy else asked
 
-        for at, slot, party in wishes:
-            tries = SUGGESTIONS_TAKEN + 1
-            while slot is not None and tries:
-                tries -= 1
+        # Tries to come, by time: (at, order, slot, party, suggestions it may still take).
+        tries = [
+            (at, n, slot, party, SUGGESTIONS_TAKEN) for n, (at, slot, party) in enumerate(wishes)
+        ]
+        heapq.heapify(tries)
+        order = len(tries)
+        waiting: deque[tuple[int, int, int]] = deque()  # bookings for the path, in turn
+        booking: tuple[int, int] | None = None  # the (slot, party) being booked
+        done_at = 0.0
+
+        def refuse(at: float, slot: int, party: int, more: int) -> None:
+            nonlocal order
+            # With the other slots named, the server moves a refused booking on to one of them
+            # (the try does); else the visitor takes the refusal's first suggestion.
+            then = slot if args.other_slots else suggested(slot, party)
+            if then is not None and more:
+                heapq.heappush(tries, (at, order, then, party, more - 1))
+                order += 1
+
+        while tries or booking:
+            if booking and (not tries or done_at <= tries[0][0]):
+                now, (slot, party), booking = done_at, booking, None
+                left[slot] -= party
+                unbooked -= party
+                if not unbooked:
+                    return now
+            else:
+                now, _, slot, party, more = heapq.heappop(tries)
                 if args.other_slots and left[slot] < party:
                     slot = moved(slot, party)
+                # The mirror refuses a slot it knows is short at once; else the booking waits
+                # its turn, and is refused then if the slot filled meanwhile.
                 if left[slot] >= party:
-                    left[slot] -= party
-                    unbooked -= party
-                    if not unbooked:
-                        return at
-                    break
-                # With the other slots named, a refusal's suggestions are the next day's: none
-                # in this release.
-                slot = None if args.other_slots else suggested(slot, party)
+                    waiting.append((slot, party, more))
+                else:
+                    refuse(now, slot, party, more)
+            while booking is None and waiting:
+                slot, party, more = waiting.popleft()
+                if left[slot] >= party:
+                    booking, done_at = (slot, party), now + party / served_at
+                else:
+                    refuse(now, slot, party, more)
         return None
 
     draws = [replay(random.Random(SEED + draw)) for draw in range(DEMAND_DRAWS)]
     middle = statistics.median(math.inf if draw is None else draw for draw in draws)
-    return Demand(None if math.isinf(middle) else middle, args.places)
+    return Demand(None if math.isinf(middle) else middle, args.places, served_at)
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -679,12 +708,14 @@ class Round:
         base = booking_rate(self.baseline.booked)
         return booking_rate(self.crowd.booked) / base if base else 0.0
 
-    def attainable_ratio(self, demand: Demand) -> float:
-        """Places/s until sold out, the crowd's over the lower of the baseline's and the most
-        its arrivals allow (`demand`): a crowd asking for fewer places a second than the
-        booking path books cannot be booked faster than it asks."""
-        attainable = min(booking_rate(self.baseline.booked), demand.rate)
-        return booking_rate(self.crowd.booked) / attainable if attainable else 0.0
+    def ideal(self, args: argparse.Namespace) -> Demand:
+        """The crowd's arrivals served by an ideal booking path as fast as this round's
+        baseline: the most the booking path, undisturbed by the crowd, could book them at."""
+        return crowd_demand(args, served_at=booking_rate(self.baseline.booked))
+
+    def ideal_ratio(self, ideal: Demand) -> float:
+        """Places/s until sold out, the crowd's over the `ideal` path's (this round's)."""
+        return booking_rate(self.crowd.booked) / ideal.rate if ideal.seconds else 0.0
 
     def peak_ratio(self) -> float:
         """Places/s in the busiest half second, the crowd's over the baseline's."""
@@ -971,14 +1002,14 @@ def run_comparison(args: argparse.Namespace, data_dir: Path) -> dict[str, list[R
 def comparison_body(rounds: dict[str, list[Round]], args: argparse.Namespace, at: datetime) -> str:
     """The paired rounds' figures, each side's medians, and how often this tree's was higher."""
     this, other = rounds[THIS_TREE], rounds[args.compare]
-    demand = crowd_demand(args)
+    ideals = {id(one): one.ideal(args) for one in this + other}
     figures = (
         ("baseline places/s", lambda one: booking_rate(one.baseline.booked), "{:.0f}"),
         ("crowd places/s", lambda one: booking_rate(one.crowd.booked), "{:.0f}"),
         ("crowd / baseline, places/s until sold out", Round.throughput_ratio, "{:.2f}"),
         (
-            "crowd / the lower of the baseline and what the crowd's arrivals allow",
-            lambda one: one.attainable_ratio(demand),
+            "crowd / its arrivals served by an ideal path at the baseline's rate",
+            lambda one: one.ideal_ratio(ideals[id(one)]),
             "{:.2f}",
         ),
         ("places per servers' CPU s, crowd / baseline", Round.cpu_ratio, "{:.2f}"),
@@ -1007,7 +1038,7 @@ def comparison_body(rounds: dict[str, list[Round]], args: argparse.Namespace, at
     crowd = f"{args.visitors} visitors within {args.seconds:.0f} s for {args.places} places"
     if args.other_slots:
         crowd += ", naming other slots"
-    return f"""## {BENCH_NAME}_compare: {title}
+    return f"""## {section_name(args)}_compare: {title}
 
 - date (UTC): {at:%Y-%m-%d %H:%M}
 - commit: {current_commit()} (this tree: its committed code and any changes not committed yet)
@@ -1046,23 +1077,23 @@ def cpu_rows(phases: dict[str, Tally]) -> list[str]:
     return rows
 
 
-def round_rows(results: Results, demand: Demand) -> list[str]:
-    """Each round's two targets' figures."""
+def round_rows(results: Results, ideals: list[Demand]) -> list[str]:
+    """Each round's two targets' figures (`ideals`: each round's ideal path)."""
     rows = [
-        "| round | baseline places/s | crowd places/s | crowd / baseline | crowd / the lower "
-        "of the baseline and what its arrivals allow | busiest 0.5 s, "
+        "| round | baseline places/s | crowd places/s | crowd / baseline | its arrivals "
+        "served by an ideal path at the baseline's rate, places/s | crowd / that | busiest 0.5 s, "
         "crowd / baseline | crowd sold out after s | sold-out answers/s | baseline booking "
         "requests/s | sold-out / booking | servers' CPU ms per place, baseline / crowd "
         "| places per servers' CPU s, crowd / baseline | cores until sold out, baseline: "
         "servers / load client | crowd: servers / load client | cores until sold out, the "
         "four groups together: baseline / crowd | sold-out burst: servers' CPU ms per answer |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for number, one in enumerate(results.rounds, 1):
+    for number, (one, ideal) in enumerate(zip(results.rounds, ideals, strict=True), 1):
         rows.append(
             f"| {number} | {booking_rate(one.baseline.booked):.0f} "
             f"| {booking_rate(one.crowd.booked):.0f} | {one.throughput_ratio():.2f} "
-            f"| {one.attainable_ratio(demand):.2f} | {one.peak_ratio():.2f} "
+            f"| {ideal.rate:.0f} | {one.ideal_ratio(ideal):.2f} | {one.peak_ratio():.2f} "
             f"| {sold_out_after(one.crowd.booked):.1f} "
             f"| {one.refusal_rate():.0f} | {booking_requests_rate(one.baseline):.0f} "
             f"| {one.sold_out_ratio():.1f} | {server_cpu_per_place_ms(one.baseline):.2f} / "
@@ -1083,7 +1114,11 @@ def results_body(results: Results, args: argparse.Namespace, at: datetime) -> st
     crowd, baseline, sold_out = median.crowd, median.baseline, median.sold_out
     throughput = statistics.median(one.throughput_ratio() for one in results.rounds)
     demand = crowd_demand(args)
-    attainable = statistics.median(one.attainable_ratio(demand) for one in results.rounds)
+    ideals = [one.ideal(args) for one in results.rounds]
+    ideal_rate = statistics.median(ideal.rate for ideal in ideals)
+    to_ideal = statistics.median(
+        one.ideal_ratio(ideal) for one, ideal in zip(results.rounds, ideals, strict=True)
+    )
     baseline_rate = statistics.median(booking_rate(one.baseline.booked) for one in results.rounds)
     peak = statistics.median(one.peak_ratio() for one in results.rounds)
     refusals = statistics.median(one.sold_out_ratio() for one in results.rounds)
@@ -1141,12 +1176,18 @@ burst: {args.visitors} more booking attempts for the sold-out release, closed lo
 then an outcome); the database \
 holds exactly {args.places} places and as many tickets in each release
 
-{chr(10).join(round_rows(results, demand))}
+{chr(10).join(round_rows(results, ideals))}
 
 Medians of the rounds: booking throughput until sold out, crowd / baseline \
-**{throughput:.2f}**. {demand.text(baseline_rate)} Crowd / the lower of the two \
-**{attainable:.2f}** (target >= 1: the crowd booked as fast as the booking path books without \
-it, or as fast as the crowd asked, whichever is less). Busiest {PEAK_WINDOW_SECONDS} s of \
+**{throughput:.2f}**. {demand.text(baseline_rate)} Served by an ideal booking path as fast \
+as each round's baseline (one booking at a time in turn, each taking its party's share of a \
+second at the baseline's places/s; refusals free and at once; no latency), the same arrivals and \
+choices book at {ideal_rate:.0f} places/s (median): the most the booking path, undisturbed by \
+the crowd, could book this crowd at. It is below the baseline's own rate wherever the crowd asks \
+for places at about the pace the path books them, as bookings then wait on arrivals part of the \
+time: there crowd / baseline cannot reach 1 for any server. Crowd / that ideal \
+**{to_ideal:.2f}** (target >= 1: the crowd booked as fast as the booking path books without \
+it, given when its visitors asked). Busiest {PEAK_WINDOW_SECONDS} s of \
 booking, crowd / baseline {peak:.2f}; sold-out answers/s / baseline booking requests/s \
 **{refusals:.1f}** (target >= 5). Places booked per CPU second of the servers until sold out, \
 crowd / baseline **{cpu_ratio:.2f}**: the booking path's own cost under the crowd, apart from \
@@ -1193,6 +1234,12 @@ its waiting request answers).
 def main(argv: list[str] | None = None) -> int:
     """Run the three phases, print the figures, record them when every promise held."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.compare:
+        # Named by its commit in the results: "HEAD" or a branch name says nothing later on.
+        args.compare = subprocess.run(
+            ["git", "rev-parse", "--short", args.compare],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
     started_at = datetime.now(UTC)
     run = partial(run_comparison if args.compare else run_benchmark, args)
     measured = run_in_temp_dir(
@@ -1201,7 +1248,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare:
         body = comparison_body(measured, args, started_at)
         print(body)
-        return record_results(f"{BENCH_NAME}_compare", body)
+        return record_results(f"{section_name(args)}_compare", body)
     results = measured
     body = results_body(results, args, started_at)
     print(body)
@@ -1213,7 +1260,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def section_name(args: argparse.Namespace) -> str:
     """The run's section of RESULTS.md: the crowd that names other slots has its own, and so
-    has a crowd of another size than the issue's (`flash_crowd_40000_visitors`, say)."""
+    has a crowd of another size than the issue's (`flash_crowd_40000_visitors`, say); a
+    comparison's is the same name with `_compare` after it."""
     name = f"{BENCH_NAME}_other_slots" if args.other_slots else BENCH_NAME
     return name if args.visitors == ISSUE_VISITORS else f"{name}_{args.visitors}_visitors"
 
