@@ -51,6 +51,7 @@ from server.reservations.models import (
     TimeSlot,
     VenueDay,
 )
+from server.reservations.together import WRITE_ALONE, GroupedWrites
 from server.tickets import service as tickets
 from server.tickets.models import Ticket, TicketStatus
 from server.venues import service as venues
@@ -581,18 +582,7 @@ async def _write_booking(
     other refusal is the caller's to make from the outcome.
     """
     if shape.one_statement or sql.dialect(connection) == "postgres":
-        rows = await sql.fetch_rows(_booking_statement(shape), values, connection)
-        first = rows[0]
-        return _Written(
-            reservation_id=first["reservation_id"],
-            ticket_ids={row["id_number_hash"]: row["ticket_id"] for row in rows},
-            quotas_claimed=first["quotas_claimed"],
-            places=None
-            if first["slot_id"] is None
-            else SlotPlaces(first["slot_id"], first["remaining"], first["revision"]),
-            held=first["held"],
-            day_claimed=first["day_claimed"],
-        )
+        return _written_from(await sql.fetch_rows(_booking_statement(shape), values, connection))
     [reservation] = await sql.fetch_rows(_INSERT_RESERVATION, values, connection)
     values = {**values, "reservation_id": reservation["id"]}
     await sql.execute(_CLAIM_PEOPLE["sqlite"], values, connection)
@@ -619,6 +609,21 @@ async def _write_booking(
     )
 
 
+def _written_from(rows: list[dict[str, Any]]) -> _Written:
+    """What the booking statement's rows (one per ticket) say it wrote."""
+    first = rows[0]
+    return _Written(
+        reservation_id=first["reservation_id"],
+        ticket_ids={row["id_number_hash"]: row["ticket_id"] for row in rows},
+        quotas_claimed=first["quotas_claimed"],
+        places=None
+        if first["slot_id"] is None
+        else SlotPlaces(first["slot_id"], first["remaining"], first["revision"]),
+        held=first["held"],
+        day_claimed=first["day_claimed"],
+    )
+
+
 class _CatalogueChanged(Exception):
     """The booking statement refused as "stale": the rows it was planned from changed."""
 
@@ -629,6 +634,47 @@ class _Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def _refusal(reason: str) -> Exception:
+    """The exception of a one-statement booking that refused for `reason` (its HINT)."""
+    return _CatalogueChanged() if reason == "stale" else _Refused(reason)
+
+
+async def _write_alone(shape: _BookingShape, values: dict[str, Any]) -> _Written:
+    """A one-statement booking's writes, alone; a refusal leaves as _Refused or
+    _CatalogueChanged."""
+    try:
+        return await _write_booking(None, shape, values)
+    except RaiseError as refused:
+        raise _refusal(refused.hint) from None
+
+
+async def _write_together(group: Sequence[tuple[_BookingShape, dict[str, Any]]]) -> list[object]:
+    """One-statement bookings of one shape, in one call: each one's _Written, or the exception
+    its statement alone would have raised (WRITE_ALONE for a deadlock: it runs again alone)."""
+    shape = group[0][0]
+    runs = await sql.run_each(_booking_statement(shape), [values for _, values in group])
+    outcomes: list[object] = []
+    for run in runs:
+        if "rows" in run:
+            outcomes.append(_written_from(run["rows"]))
+        elif "raised" in run:
+            outcomes.append(_refusal(run["raised"]))
+        elif run["failed"] == "unique":
+            # As asyncpg's unique violation reaches a booking written alone.
+            outcomes.append(IntegrityError("a person or the Idempotency-Key is booked already"))
+        else:
+            outcomes.append(WRITE_ALONE)
+    return outcomes
+
+
+# The bookings of a slot made while another of its bookings is being written here go together
+# when it is back (see together.py). At most 32 in a call: each is a sub-transaction, and
+# PostgreSQL keeps 64 of a transaction's in shared memory before every snapshot gets slower.
+_slot_writes: GroupedWrites[tuple[_BookingShape, dict[str, Any]], _Written] = GroupedWrites(
+    lambda booking: _write_alone(*booking), _write_together, most=32
+)
 
 
 async def _book_once(
@@ -645,12 +691,12 @@ async def _book_once(
 
     async def once() -> tuple[_Written, SlotPlaces | None]:
         if shape.one_statement:
-            try:
-                written = await _write_booking(None, shape, values)
-            except RaiseError as refused:
-                if refused.hint == "stale":
-                    raise _CatalogueChanged() from None
-                raise _Refused(refused.hint) from None
+            # The canary's unguarded writes go alone: it races them on purpose.
+            written = (
+                await _slot_writes.write((values["slot_id"], shape), (shape, values))
+                if shape.guard
+                else await _write_alone(shape, values)
+            )
             return written, written.places
         async with in_transaction() as connection:
             written = await _write_booking(connection, shape, values)

@@ -9,14 +9,18 @@ made into models the way the ORM itself does.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from functools import cache
 from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 M = TypeVar("M", bound=Model)
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -97,3 +101,104 @@ def model_from_row(model: type[M], row: dict[str, Any], prefix: str) -> M:
     return model._init_from_db(
         **{column: row[f"{prefix}{column}"] for column in model._meta.fields_db_projection.values()}
     )
+
+
+# --- one statement for many values in one call (PostgreSQL) ------------------------------------
+
+# The function run_each calls: the statement once for each element of a JSON list of values
+# (its placeholders as variables of the types PostgreSQL gives them), each run in a sub-
+# transaction (BEGIN ... EXCEPTION), so that a run that raises or fails undoes its own writes
+# only; the outcomes as a JSON list.
+_EACH_DEFINITION = """(runs jsonb) RETURNS jsonb AS $each$
+DECLARE
+    each_values jsonb;
+    each_row record;
+    each_rows jsonb;
+    each_hint text;
+    each_outcomes jsonb := '[]';
+{declared}
+BEGIN
+    FOR each_values IN SELECT value FROM jsonb_array_elements(runs) LOOP
+{assigned}
+        each_rows := '[]';
+        BEGIN
+            FOR each_row IN {statement} LOOP
+                each_rows := each_rows || jsonb_build_array(to_jsonb(each_row));
+            END LOOP;
+            each_outcomes := each_outcomes
+                || jsonb_build_array(jsonb_build_object('rows', each_rows));
+        EXCEPTION
+            WHEN raise_exception THEN
+                GET STACKED DIAGNOSTICS each_hint = PG_EXCEPTION_HINT;
+                each_outcomes := each_outcomes
+                    || jsonb_build_array(jsonb_build_object('raised', each_hint));
+            WHEN unique_violation THEN
+                each_outcomes := each_outcomes
+                    || jsonb_build_array(jsonb_build_object('failed', 'unique'));
+            WHEN deadlock_detected OR serialization_failure THEN
+                each_outcomes := each_outcomes
+                    || jsonb_build_array(jsonb_build_object('failed', 'conflict'));
+        END;
+    END LOOP;
+    RETURN each_outcomes;
+END
+$each$ LANGUAGE plpgsql VOLATILE"""
+_each_functions: dict[str, str] = {}  # statement -> the name of its function in the database
+
+
+async def _each_function(statement: str) -> str:
+    """The name of the PostgreSQL function that runs `statement` for each of a JSON list of
+    values, made in the database if it is not there yet."""
+    name = _each_functions.get(statement)
+    if name is not None:
+        return name
+    numbered, names = _numbered(statement)
+    async with connections.get("default").acquire_connection() as connection:
+        # The types PostgreSQL gives the statement's placeholders: the function's variables'.
+        prepared = await connection.prepare(numbered)
+        types = [f"{kind.schema}.{kind.name}" for kind in prepared.get_parameters()]
+    definition = _EACH_DEFINITION.format(
+        declared="\n".join(f"    each_{n} {kind};" for n, kind in zip(names, types, strict=True)),
+        assigned="\n".join(
+            f"        each_{n} := CAST(each_values ->> '{n}' AS {kind});"
+            for n, kind in zip(names, types, strict=True)
+        ),
+        statement=_NAMED.sub(r"each_\1", statement),
+    )
+    # Named by its text: a changed statement gets a function of its own, never an old one.
+    name = "run_each_" + hashlib.sha256(definition.encode()).hexdigest()[:20]
+    async with in_transaction() as transaction:
+        # Both server processes may come here at once: one makes it, the other then finds it.
+        await transaction.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [name])
+        found = await transaction.execute_query_dict(
+            "SELECT 1 FROM pg_proc WHERE proname = $1", [name]
+        )
+        if not found:
+            await transaction.execute_script(f"CREATE FUNCTION {name}{definition}")
+    _each_functions[statement] = name
+    return name
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"no JSON for {type(value).__name__}")
+
+
+async def run_each(statement: str, runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Run `statement` (`:name` placeholders) once for each of `runs`' values, in one call and
+    one transaction, each run in a sub-transaction of its own; what each did, in order:
+    `{"rows": [...]}` (its rows as dicts), `{"raised": hint}` (it raised, the HINT given),
+    or `{"failed": "unique"}` / `{"failed": "conflict"}` (a unique key, or a deadlock or
+    serialization failure). A failed or raising run's writes are undone, the others' kept.
+    """
+    name = await _each_function(statement)
+    _, names = _numbered(statement)
+    values = json.dumps([{n: run[n] for n in names} for run in runs], default=_json_value)
+    try:
+        [row] = await fetch_rows(f"SELECT {name}(CAST($1 AS JSONB)) AS outcomes", [values])
+    except Exception:
+        _each_functions.pop(statement, None)  # the database may be a new one: made again next time
+        raise
+    outcomes = row["outcomes"]
+    return json.loads(outcomes) if isinstance(outcomes, str) else outcomes
