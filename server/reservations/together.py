@@ -104,7 +104,12 @@ class GroupedWrites(Generic[Item, Result]):
             if len(items) == 1:
                 outcomes = [problem]
             else:
-                log.warning("a group of %d writes failed, each goes alone: %r", len(items), problem)
+                # Its type only: a database error's text may quote a row's values.
+                log.warning(
+                    "a group of %d writes failed (%s): each goes alone",
+                    len(items),
+                    type(problem).__name__,
+                )
                 outcomes = [WRITE_ALONE] * len(items)
         except BaseException:  # cancelled (the process stops): the writes go alone, or not at all
             outcomes = [WRITE_ALONE] * len(items)
