@@ -40,9 +40,10 @@ async def keep_session_state(connection: object) -> None:
 
     asyncpg's default reset sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
     RESET ALL` on every release, and tortoise acquires a connection per query outside a
-    transaction: a whole extra round trip per query. The service uses no advisory locks,
-    cursors, LISTEN or SET. An unfinished transaction is still rolled back: asyncpg does that
-    itself before calling a custom reset.
+    transaction: a whole extra round trip per query. The service uses no session advisory
+    locks (sql.run_each's lock is its transaction's, gone at its end), cursors, LISTEN or SET.
+    An unfinished transaction is still rolled back: asyncpg does that itself before calling a
+    custom reset.
     """
 
 
