@@ -722,8 +722,13 @@ async def _book_once(
 
 
 async def _refuse_slot_full(slot: TimeSlot, party: int, now: datetime) -> NoReturn:
-    """SlotFull with the places the slot has left and its alternatives; the mirror told."""
-    fresh = await TimeSlot.get(id=slot.id)
+    """SlotFull with the places the slot has left and its alternatives; the mirror told.
+    SlotNotFound if the slot is gone: deleted (its day closed, say) while the booking waited
+    for its row, which the booking statement then finds no more."""
+    fresh = await TimeSlot.get_or_none(id=slot.id)
+    if fresh is None:
+        _kept_slot_rows.forget(slot.id)
+        raise SlotNotFound(slot_id=slot.id)
     await runtime.current().publish(
         SlotPlaces(fresh.id, fresh.capacity - fresh.booked, fresh.revision)
     )

@@ -4,9 +4,12 @@ nothing (on PostgreSQL the writes are one statement, on SQLite several: the same
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, time, timedelta
 
+import asyncpg
 import pytest
+from conftest import BACKEND, TEST_DATABASE_URL
 from factories import make_id_number, make_reservable_venue, make_slot
 
 from server.accounts.models import Visitor
@@ -177,3 +180,28 @@ async def test_a_hold_used_for_fewer_people_gives_the_rest_back(database):
     after = await stored(slot)
     assert (after["booked"], after["day"], after["holds"]) == (2, [2], [HoldStatus.USED])
     assert (after["reservations"], after["tickets"], after["claims"]) == (1, 2, 2)
+
+
+@pytest.mark.skipif(BACKEND != "services", reason="SQLite writes one transaction at a time")
+async def test_a_slot_deleted_while_its_booking_waits_for_its_row_is_not_found(database):
+    venue = await make_reservable_venue()
+    slot = await make_slot(venue, capacity=5)
+    visitor = await Visitor.create(openid="too-late")
+    deleting = await asyncpg.connect(TEST_DATABASE_URL)
+    try:
+        async with deleting.transaction():
+            await deleting.execute("DELETE FROM time_slot WHERE id = $1", slot.id)
+            booking = asyncio.create_task(reserve(visitor, slot, [person(1)]))
+            for _ in range(500):  # until the booking waits for the deleted row
+                if await deleting.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+                ):
+                    break
+                await asyncio.sleep(0.01)
+    finally:
+        await deleting.close()
+    with pytest.raises(AppError) as refusal:
+        await booking
+    assert refusal.value.code == "slot_not_found"
+    assert await Reservation.filter(visitor_id=visitor.id).count() == 0
