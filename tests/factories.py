@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import date, time, timedelta
 from typing import Any
@@ -141,3 +142,16 @@ async def make_ticket(
         **overrides,
     }
     return await Ticket.create(**fields)
+
+
+async def until_someone_waits_for(connection: Any) -> None:
+    """Return once another database session waits for a lock that `connection` (asyncpg, in a
+    transaction) holds; fail after 10 s."""
+    for _ in range(1000):
+        if await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+        ):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no session waited for the lock")

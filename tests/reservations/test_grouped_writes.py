@@ -9,7 +9,7 @@ from datetime import date, time
 import asyncpg
 import pytest
 from conftest import BACKEND, TEST_DATABASE_URL
-from factories import make_id_number, make_reservable_venue, make_slot
+from factories import make_id_number, make_reservable_venue, make_slot, until_someone_waits_for
 
 from server.accounts.models import Visitor
 from server.clock import local_now
@@ -127,12 +127,6 @@ async def test_groups_are_at_most_most_and_a_single_waiting_write_goes_alone():
     ]  # fmt: skip
 
 
-# How many database sessions wait for a lock this one holds.
-_WAITING_FOR_ME = (
-    "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
-)
-
-
 def person(sequence: int) -> service.Person:
     return service.Person(f"游客{sequence}", make_id_number(date(1990, 5, 17), sequence))
 
@@ -177,10 +171,7 @@ async def test_bookings_waiting_for_their_slot_are_written_together_with_their_o
         async with holder.transaction():
             await holder.execute("SELECT 1 FROM time_slot WHERE id = $1 FOR UPDATE", slot.id)
             first = book(visitors[1], [person(1)])
-            for _ in range(500):  # until the first booking waits for the row
-                if await holder.fetchval(_WAITING_FOR_ME):
-                    break
-                await asyncio.sleep(0.01)
+            await until_someone_waits_for(holder)  # the first booking, for the row
             later = [
                 book(visitors[2], [person(2), person(3)]),  # fits: 3 of 6
                 book(visitors[3], [person(4), person(40)]),  # person 40 is booked that day

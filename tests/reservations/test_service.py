@@ -10,7 +10,7 @@ from datetime import date, time, timedelta
 import asyncpg
 import pytest
 from conftest import BACKEND, TEST_DATABASE_URL
-from factories import make_id_number, make_reservable_venue, make_slot
+from factories import make_id_number, make_reservable_venue, make_slot, until_someone_waits_for
 
 from server.accounts.models import Visitor
 from server.clock import local_now
@@ -192,13 +192,7 @@ async def test_a_slot_deleted_while_its_booking_waits_for_its_row_is_not_found(d
         async with deleting.transaction():
             await deleting.execute("DELETE FROM time_slot WHERE id = $1", slot.id)
             booking = asyncio.create_task(reserve(visitor, slot, [person(1)]))
-            for _ in range(500):  # until the booking waits for the deleted row
-                if await deleting.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
-                ):
-                    break
-                await asyncio.sleep(0.01)
+            await until_someone_waits_for(deleting)  # the booking, for the deleted row
     finally:
         await deleting.close()
     with pytest.raises(AppError) as refusal:
