@@ -613,6 +613,8 @@ def crowd_demand(args: argparse.Namespace, served_at: float = math.inf) -> Deman
     by an ideal booking path of `served_at` places/s."""
     from server.reservations.service import CROWDED_RATIO, SUGGESTED_SLOTS
 
+    if served_at <= 0:  # a path that booked nothing (a broken baseline) never sells out
+        return Demand(None, args.places, served_at)
     capacities = slot_capacities(args.places)
     wishes = [
         (at, *first_wish(random.Random(SEED + n)))
