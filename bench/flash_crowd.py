@@ -149,6 +149,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--connections, --baseline-workers and --rounds must be at least 1")
     if args.seconds < FRONT_SECONDS:
         parser.error("--seconds must be at least 10")
+    if args.compare:
+        # Named by its commit in the results: "HEAD" or a branch name says nothing later on.
+        found = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", "--short", f"{args.compare}^{{commit}}"],
+            cwd=PROJECT_ROOT, capture_output=True, text=True,
+        )  # fmt: skip
+        if found.returncode != 0:
+            parser.error(f"--compare: no commit {args.compare!r} in this repository")
+        args.compare = found.stdout.strip()
     return args
 
 
@@ -1236,12 +1245,6 @@ its waiting request answers).
 def main(argv: list[str] | None = None) -> int:
     """Run the three phases, print the figures, record them when every promise held."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.compare:
-        # Named by its commit in the results: "HEAD" or a branch name says nothing later on.
-        args.compare = subprocess.run(
-            ["git", "rev-parse", "--short", args.compare],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
     started_at = datetime.now(UTC)
     run = partial(run_comparison if args.compare else run_benchmark, args)
     measured = run_in_temp_dir(
